@@ -1,0 +1,73 @@
+# Novara Schema V2 — the two commands: `make run` and `make test`.
+# Only python3 (>= 3.11) and make are needed: the targets create .venv themselves.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+RUNTIME_STAMP := $(VENV)/.installed-runtime
+DEV_STAMP     := $(VENV)/.installed-dev
+
+.DEFAULT_GOAL := help
+.PHONY: help run test lint format test-sql test-py migrate migrate-status psql db-url db-stop token clean venv
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
+
+# A venv is stale when it is missing, broken (its python no longer runs, e.g. after a move) or older
+# than pyproject.toml: a broken one is removed here, and the stamps below rebuild the rest.
+ifneq ($(shell $(BIN)/python -c 'print(1)' 2>/dev/null),1)
+$(shell rm -rf $(VENV))
+endif
+
+$(RUNTIME_STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --disable-pip-version-check -e .
+	@touch $@
+
+$(DEV_STAMP): pyproject.toml $(RUNTIME_STAMP)
+	$(BIN)/python -m pip install -q --disable-pip-version-check -e '.[dev]'
+	@touch $@
+
+venv: $(DEV_STAMP) ## create or refresh .venv with every dependency
+
+run: $(RUNTIME_STAMP) ## serve the API (embedded PostgreSQL unless DATABASE_URL is set)
+	$(BIN)/novara serve
+
+lint: $(DEV_STAMP) ## ruff and sqlfluff
+	$(BIN)/ruff check gateway tests conftest.py
+	$(BIN)/ruff format --check gateway tests conftest.py
+	$(BIN)/sqlfluff lint db --processes 2
+
+format: $(DEV_STAMP) ## apply ruff format and sqlfluff fix
+	$(BIN)/ruff format gateway tests conftest.py
+	$(BIN)/sqlfluff fix db --processes 2
+
+test: lint ## lint, then the whole suite (SQL + Python) on a throwaway server
+	$(BIN)/pytest
+
+test-sql: $(DEV_STAMP) ## only the SQL tests in db/tests (TEST_DATABASE_URL selects a server)
+	$(BIN)/pytest db/tests
+
+test-py: $(DEV_STAMP) ## only the Python tests in tests/
+	$(BIN)/pytest tests
+
+migrate: $(RUNTIME_STAMP) ## apply pending migrations
+	$(BIN)/novara migrate
+
+migrate-status: $(RUNTIME_STAMP) ## list applied and pending migrations
+	$(BIN)/novara migrate --status
+
+psql: $(RUNTIME_STAMP) ## psql on the database
+	$(BIN)/novara psql
+
+db-url: $(RUNTIME_STAMP) ## print the database URL (starts the embedded server)
+	@$(BIN)/novara db-url
+
+db-stop: $(RUNTIME_STAMP) ## stop the embedded server
+	$(BIN)/novara db-stop
+
+token: $(RUNTIME_STAMP) ## print a JWT: make token EMAIL=you@example.com
+	@$(BIN)/novara token --email "$(EMAIL)"
+
+clean: ## remove .venv (the data in .data/ is kept)
+	rm -rf $(VENV) *.egg-info

