@@ -117,50 +117,50 @@ CREATE TABLE public.checkin_fields (
     required boolean NOT NULL DEFAULT FALSE,
     description text NOT NULL,
     CONSTRAINT checkin_fields_kind_check CHECK (
-        kind IN ('text', 'integer', 'boolean', 'text_array', 'array', 'object', 'integer_or_text', 'enum')
+        kind IN ('string', 'integer', 'boolean', 'string_array', 'array', 'object', 'integer_or_string', 'enum')
     )
 );
 COMMENT ON TABLE public.checkin_fields IS
-'The V1 daily check-in fields: kind (text, integer, boolean, text_array, array, object, integer_or_text, '
-'enum), bounds, and the event type (mood, medication, symptom, assessment) whose payload stores it. '
+'The V1 daily check-in fields: kind (string, integer, boolean, string_array, array, object, '
+'integer_or_string, enum), bounds, and the event type (mood, medication, symptom, assessment) whose payload stores it. '
 'Validation of a check-in is driven by these rows.';
 
 INSERT INTO public.checkin_fields (
     field, kind, event_type, min_value, max_value, max_length, allowed, required, description
 ) VALUES
-('mood_today', 'text', 'mood', NULL, NULL, 100, NULL, TRUE, 'Mood word(s), several joined by ", ".'),
+('mood_today', 'string', 'mood', NULL, NULL, 100, NULL, TRUE, 'Mood word(s), several joined by ", ".'),
 ('confidence_today', 'integer', 'mood', 1, 10, NULL, NULL, TRUE, 'Overall confidence today, 1-10.'),
-('user_note', 'text', 'mood', NULL, NULL, 5000, NULL, FALSE, 'Free-text note.'),
-('primary_concern_today', 'text', 'mood', NULL, NULL, 100, NULL, FALSE, 'Main concern today.'),
+('user_note', 'string', 'mood', NULL, NULL, 5000, NULL, FALSE, 'Free-text note.'),
+('primary_concern_today', 'string', 'mood', NULL, NULL, 100, NULL, FALSE, 'Main concern today.'),
 ('anxiety_level', 'integer', 'mood', 1, 10, NULL, NULL, FALSE, 'Anxiety, 1-10.'),
 ('appointment_within_3_days', 'boolean', 'mood', NULL, NULL, NULL, NULL, FALSE, 'An appointment is near.'),
 ('appointment_anxiety', 'integer', 'mood', 1, 10, NULL, NULL, FALSE, 'Anxiety about it, 1-10.'),
-('coping_strategies_used', 'text_array', 'mood', NULL, NULL, 1000, NULL, FALSE, 'Strategies used today.'),
+('coping_strategies_used', 'string_array', 'mood', NULL, NULL, 1000, NULL, FALSE, 'Strategies used today.'),
 ('partner_involved_today', 'boolean', 'mood', NULL, NULL, NULL, NULL, FALSE, 'Partner took part today.'),
-('wish_knew_more_about', 'text_array', 'mood', NULL, NULL, 1000, NULL, FALSE, 'Topics to learn about.'),
-('journey_reflection_today', 'integer_or_text', 'mood', 1, 10, 5000, NULL, FALSE, 'Reflection (1-10 or text).'),
-('medication_confidence_today', 'integer_or_text', 'mood', 1, 10, 1000, NULL, FALSE, 'Medication confidence.'),
-('medication_readiness_today', 'integer_or_text', 'mood', 1, 10, 1000, NULL, FALSE, 'Medication readiness.'),
-('financial_confidence_today', 'integer_or_text', 'mood', 1, 10, 1000, NULL, FALSE, 'Financial confidence.'),
-('journey_confidence_today', 'integer_or_text', 'mood', 1, 10, 1000, NULL, FALSE, 'Journey confidence.'),
-('financial_stress_today', 'integer_or_text', 'mood', 1, 10, 1000, NULL, FALSE, 'Financial stress.'),
-('journey_readiness_today', 'integer_or_text', 'mood', 1, 10, 1000, NULL, FALSE, 'Journey readiness.'),
-('medication_concern_today', 'text', 'mood', NULL, NULL, 1000, NULL, FALSE, 'Medication concern.'),
-('financial_concern_today', 'text', 'mood', NULL, NULL, 1000, NULL, FALSE, 'Financial concern.'),
-('top_concern_today', 'text', 'mood', NULL, NULL, 1000, NULL, FALSE, 'Top concern today.'),
-('medication_momentum', 'text', 'mood', NULL, NULL, 1000, NULL, FALSE, 'Medication momentum.'),
-('financial_momentum', 'text', 'mood', NULL, NULL, 1000, NULL, FALSE, 'Financial momentum.'),
-('journey_momentum', 'text', 'mood', NULL, NULL, 1000, NULL, FALSE, 'Journey momentum.'),
-('cycle_stage_update', 'text', 'mood', NULL, NULL, 100, NULL, FALSE, 'Cycle stage reported today.'),
+('wish_knew_more_about', 'string_array', 'mood', NULL, NULL, 1000, NULL, FALSE, 'Topics to learn about.'),
+('journey_reflection_today', 'integer_or_string', 'mood', 1, 10, 5000, NULL, FALSE, 'Reflection (1-10 or text).'),
+('medication_confidence_today', 'integer_or_string', 'mood', 1, 10, 1000, NULL, FALSE, 'Medication confidence.'),
+('medication_readiness_today', 'integer_or_string', 'mood', 1, 10, 1000, NULL, FALSE, 'Medication readiness.'),
+('financial_confidence_today', 'integer_or_string', 'mood', 1, 10, 1000, NULL, FALSE, 'Financial confidence.'),
+('journey_confidence_today', 'integer_or_string', 'mood', 1, 10, 1000, NULL, FALSE, 'Journey confidence.'),
+('financial_stress_today', 'integer_or_string', 'mood', 1, 10, 1000, NULL, FALSE, 'Financial stress.'),
+('journey_readiness_today', 'integer_or_string', 'mood', 1, 10, 1000, NULL, FALSE, 'Journey readiness.'),
+('medication_concern_today', 'string', 'mood', NULL, NULL, 1000, NULL, FALSE, 'Medication concern.'),
+('financial_concern_today', 'string', 'mood', NULL, NULL, 1000, NULL, FALSE, 'Financial concern.'),
+('top_concern_today', 'string', 'mood', NULL, NULL, 1000, NULL, FALSE, 'Top concern today.'),
+('medication_momentum', 'string', 'mood', NULL, NULL, 1000, NULL, FALSE, 'Medication momentum.'),
+('financial_momentum', 'string', 'mood', NULL, NULL, 1000, NULL, FALSE, 'Financial momentum.'),
+('journey_momentum', 'string', 'mood', NULL, NULL, 1000, NULL, FALSE, 'Journey momentum.'),
+('cycle_stage_update', 'string', 'mood', NULL, NULL, 100, NULL, FALSE, 'Cycle stage reported today.'),
 ('sentiment_analysis', 'object', 'mood', NULL, NULL, NULL, NULL, FALSE, 'Sentiment computed by the client.'),
-('checkin_type', 'text', 'mood', NULL, NULL, 50, NULL, FALSE, 'standard | enhanced (set by the route).'),
+('checkin_type', 'string', 'mood', NULL, NULL, 50, NULL, FALSE, 'standard | enhanced (set by the route).'),
 (
     'medication_taken', 'enum', 'medication', NULL, NULL, NULL,
     ARRAY['yes', 'no', 'partial', 'not_applicable', 'not tracked'], FALSE, 'Medication taken today.'
 ),
 ('missed_doses', 'integer', 'medication', 0, 50, NULL, NULL, FALSE, 'Doses missed, 0-50.'),
 ('injection_confidence', 'integer', 'medication', 1, 10, NULL, NULL, FALSE, 'Injection confidence, 1-10.'),
-('side_effects', 'text_array', 'symptom', NULL, NULL, 1000, NULL, FALSE, 'Side effects today.'),
+('side_effects', 'string_array', 'symptom', NULL, NULL, 1000, NULL, FALSE, 'Side effects today.'),
 ('physical_symptoms', 'array', 'symptom', NULL, NULL, NULL, NULL, FALSE, 'Physical symptoms today.'),
 ('symptom_severity', 'object', 'symptom', NULL, NULL, NULL, NULL, FALSE, 'Severity per symptom.'),
 ('phq4_feeling_nervous', 'integer', 'assessment', 0, 3, NULL, NULL, FALSE, 'PHQ-4 item 1, 0-3.'),

@@ -1,0 +1,188 @@
+-- JSON helpers shared by every API function: timestamps, dates, value validation, merging.
+
+CREATE OR REPLACE FUNCTION core.iso(ts timestamptz)
+RETURNS text
+LANGUAGE sql
+IMMUTABLE
+PARALLEL SAFE
+SET search_path = pg_catalog
+AS $$
+    SELECT to_char(ts AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"+00:00"')
+$$;
+COMMENT ON FUNCTION core.iso(timestamptz) IS
+'An instant as ISO 8601 in UTC with milliseconds and offset: 2026-11-29T18:04:05.123+00:00.';
+
+-- jsonb_concat_agg(x ORDER BY ...): later objects win key by key.
+CREATE OR REPLACE AGGREGATE core.jsonb_concat_agg(jsonb) (  -- noqa: LT01
+    SFUNC = pg_catalog.jsonb_concat,  -- noqa: CP05
+    STYPE = jsonb,  -- noqa: CP05
+    INITCOND = '{}'  -- noqa: CP05
+);
+COMMENT ON AGGREGATE core.jsonb_concat_agg(jsonb) IS  -- noqa: LT01
+'Merge JSON objects in aggregate order; a later object''s keys replace earlier ones.';
+
+CREATE OR REPLACE FUNCTION core.parse_date(value text, field text)
+RETURNS date
+LANGUAGE plpgsql
+IMMUTABLE
+SET search_path = pg_catalog
+AS $$
+BEGIN
+    IF value IS NULL THEN
+        RETURN NULL;
+    END IF;
+    IF value !~ '^\d{4}-\d{2}-\d{2}$' THEN
+        PERFORM core.fail(400, field || ' must be a date (YYYY-MM-DD)', 'VALIDATION_ERROR',
+            jsonb_build_object('field', field));
+    END IF;
+    -- to_date would roll 2026-02-30 over to March; the cast refuses it.
+    RETURN value::date;
+EXCEPTION
+    WHEN datetime_field_overflow OR invalid_datetime_format THEN
+        PERFORM core.fail(400, field || ' must be a real calendar date (YYYY-MM-DD)', 'VALIDATION_ERROR',
+            jsonb_build_object('field', field));
+        RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION core.parse_date(text, text) IS
+'A YYYY-MM-DD string as a date; NV400 naming the field when it is not a real calendar date.';
+
+CREATE OR REPLACE FUNCTION core.parse_instant(value text, field text)
+RETURNS timestamptz
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog
+AS $$
+BEGIN
+    IF value IS NULL THEN
+        RETURN NULL;
+    END IF;
+    IF value !~ '^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|z|[+-]\d{2}(:?\d{2})?)$' THEN
+        PERFORM core.fail(400, field || ' must be an ISO 8601 instant with offset (2026-11-29T18:04:05Z)',
+            'VALIDATION_ERROR', jsonb_build_object('field', field));
+    END IF;
+    RETURN value::timestamptz;
+EXCEPTION
+    WHEN datetime_field_overflow OR invalid_datetime_format OR invalid_time_zone_displacement_value THEN
+        PERFORM core.fail(400, field || ' must be a real ISO 8601 instant', 'VALIDATION_ERROR',
+            jsonb_build_object('field', field));
+        RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION core.parse_instant(text, text) IS
+'An ISO 8601 instant with an explicit offset (Z or +hh:mm) as timestamptz; NV400 naming the field otherwise.';
+
+-- One value against one rule. kind: string, integer, number, boolean, object, array, string_array,
+-- integer_or_string, enum. Integers may arrive as strings of digits ("7") and come back as numbers.
+-- NULL (SQL or JSON) means "not answered" and is returned as JSON null; the caller decides if required.
+CREATE OR REPLACE FUNCTION core.check_value(
+    field text,
+    value jsonb,
+    kind text,
+    min_value numeric DEFAULT NULL,
+    max_value numeric DEFAULT NULL,
+    max_length integer DEFAULT NULL,
+    allowed text[] DEFAULT NULL,
+    min_length integer DEFAULT NULL
+)
+RETURNS jsonb
+LANGUAGE plpgsql
+IMMUTABLE
+SET search_path = pg_catalog
+AS $$
+DECLARE
+    t text := jsonb_typeof(value);
+    n numeric;
+    item jsonb;
+    detail jsonb := jsonb_build_object('field', field);
+BEGIN
+    IF value IS NULL OR t = 'null' THEN
+        RETURN 'null'::jsonb;
+    END IF;
+
+    IF kind = 'integer_or_string' THEN
+        IF t = 'string' AND value #>> '{}' !~ '^\s*-?\d{1,9}\s*$' THEN
+            kind := 'string';
+        ELSE
+            kind := 'integer';
+        END IF;
+    END IF;
+
+    CASE kind
+    WHEN 'string' THEN
+        IF t <> 'string' THEN
+            PERFORM core.fail(400, field || ' must be a string', 'VALIDATION_ERROR', detail);
+        END IF;
+        IF char_length(value #>> '{}') > max_length THEN
+            PERFORM core.fail(400, field || ' must be at most ' || max_length || ' characters',
+                'VALIDATION_ERROR', detail);
+        END IF;
+        IF char_length(btrim(value #>> '{}')) < min_length THEN
+            PERFORM core.fail(400, field || ' must not be empty', 'VALIDATION_ERROR', detail);
+        END IF;
+        RETURN value;
+    WHEN 'integer', 'number' THEN
+        IF t = 'string' AND kind = 'integer' AND value #>> '{}' ~ '^\s*-?\d{1,9}\s*$' THEN
+            n := btrim(value #>> '{}')::numeric;
+        ELSIF t = 'number' THEN
+            n := (value #>> '{}')::numeric;
+        ELSE
+            PERFORM core.fail(400, field || ' must be ' || CASE WHEN kind = 'integer' THEN 'an integer'
+                ELSE 'a number' END, 'VALIDATION_ERROR', detail);
+        END IF;
+        IF kind = 'integer' AND n <> trunc(n) THEN
+            PERFORM core.fail(400, field || ' must be an integer', 'VALIDATION_ERROR', detail);
+        END IF;
+        IF n < min_value OR n > max_value THEN
+            PERFORM core.fail(400,
+                field || ' must be between ' || coalesce(min_value::text, '-inf') || ' and '
+                || coalesce(max_value::text, 'inf'),
+                'VALIDATION_ERROR', detail);
+        END IF;
+        IF abs(n) > 1e15 THEN
+            PERFORM core.fail(400, field || ' is out of range', 'VALIDATION_ERROR', detail);
+        END IF;
+        RETURN to_jsonb(CASE WHEN kind = 'integer' THEN trunc(n) ELSE n END);
+    WHEN 'boolean' THEN
+        IF t <> 'boolean' THEN
+            PERFORM core.fail(400, field || ' must be true or false', 'VALIDATION_ERROR', detail);
+        END IF;
+        RETURN value;
+    WHEN 'object' THEN
+        IF t <> 'object' THEN
+            PERFORM core.fail(400, field || ' must be an object', 'VALIDATION_ERROR', detail);
+        END IF;
+        RETURN value;
+    WHEN 'array', 'string_array' THEN
+        IF t <> 'array' THEN
+            PERFORM core.fail(400, field || ' must be an array', 'VALIDATION_ERROR', detail);
+        END IF;
+        IF jsonb_array_length(value) > 100 THEN
+            PERFORM core.fail(400, field || ' must have at most 100 items', 'VALIDATION_ERROR', detail);
+        END IF;
+        IF kind = 'string_array' THEN
+            FOR item IN SELECT a.elem FROM jsonb_array_elements(value) AS a (elem) LOOP
+                IF jsonb_typeof(item) <> 'string' THEN
+                    PERFORM core.fail(400, field || ' must be an array of strings', 'VALIDATION_ERROR', detail);
+                END IF;
+                IF char_length(item #>> '{}') > coalesce(max_length, 1000) THEN
+                    PERFORM core.fail(400, field || ' items must be at most '
+                        || coalesce(max_length, 1000) || ' characters', 'VALIDATION_ERROR', detail);
+                END IF;
+            END LOOP;
+        END IF;
+        RETURN value;
+    WHEN 'enum' THEN
+        IF t <> 'string' OR NOT (value #>> '{}') = ANY (allowed) THEN
+            PERFORM core.fail(400, field || ' must be one of: ' || array_to_string(allowed, ', '),
+                'VALIDATION_ERROR', detail || jsonb_build_object('allowed', to_jsonb(allowed)));
+        END IF;
+        RETURN value;
+    ELSE
+        RAISE EXCEPTION 'core.check_value: unknown kind %', kind;
+    END CASE;
+END
+$$;
+COMMENT ON FUNCTION core.check_value(text, jsonb, text, numeric, numeric, integer, text[], integer) IS
+'Validate one JSON value against one rule (kind, bounds, length, allowed values); returns it normalised '
+'(integer strings become numbers) or raises NV400 naming the field. JSON null passes as "not answered".';
