@@ -1,7 +1,8 @@
-"""The Starlette application: a route table and the handlers behind it.
+"""The Starlette application: operational routes, and one generic handler for every route of the table.
 
-Issue 2 (foundation) serves the operational routes; the contract's other routes are added to ROUTES
-as one stored-function call each.
+The handler parses and size-checks the body, verifies the JWT, calls the route's one api.* function (as
+the gateway role, with the claims set transaction-locally) and maps its JSON result or SQLSTATE to HTTP.
+No business rule lives here.
 """
 
 from __future__ import annotations
@@ -9,22 +10,32 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import Route as StarletteRoute
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from . import __version__
-from .db import Database, Unavailable
+from . import __version__, auth, openapi
+from .db import CallError, Database, Unavailable
 from .migrate import LATEST_APPLIED_SQL
+from .routes import ROUTES, Route, function_for
 from .settings import Settings
 
 log = logging.getLogger("novara")
+
+MAX_BODY = 64 * 1024
+RETRY_AFTER = {"Retry-After": "2"}
+DEFAULT_ORIGINS = ("http://localhost:3000", "http://localhost:4200", "http://localhost:5173")
+V2_DISABLED = "Schema V2 not available. Enable with USE_SCHEMA_V2=true"
 
 
 class JSON(Response):
@@ -40,8 +51,140 @@ def now_iso() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")
 
 
-def error(status: int, message: str, code: str, **extra: Any) -> JSON:
-    return JSON({"success": False, "error": message, "code": code, **extra}, status_code=status)
+def error(status: int, message: str, code: str, headers: dict[str, str] | None = None, **extra: Any) -> JSON:
+    return JSON({"success": False, "error": message, "code": code, **extra}, status_code=status, headers=headers)
+
+
+# ---------------------------------------------------------------------------------------------- SQLSTATE → HTTP
+
+
+def http_status(sqlstate: str) -> int:
+    """Our class NV carries the status in its digits; a few standard classes map to 4xx/503; else 500."""
+    if sqlstate.startswith("NV") and sqlstate[2:].isdigit():
+        return int(sqlstate[2:])
+    if sqlstate == "23505":
+        return 409
+    if sqlstate.startswith(("22", "23")):
+        return 400
+    if sqlstate == "57014" or sqlstate.startswith("40"):
+        return 503
+    return 500
+
+
+def error_from_db(err: CallError) -> JSON:
+    status = http_status(err.sqlstate)
+    if status >= 500:
+        log.error("database error %s: %s", err.sqlstate, err.message)
+        if status == 503:
+            return error(503, "Service temporarily unavailable, please retry", "UNAVAILABLE", RETRY_AFTER)
+        return error(500, "Internal server error", "INTERNAL_ERROR")
+    if err.sqlstate.startswith("NV"):
+        extra = {k: v for k, v in err.detail.items() if k not in {"success", "error"}}
+        code = str(extra.pop("code", "ERROR"))
+        return error(status, err.message, code, **extra)
+    return error(status, "Invalid input", "INVALID_INPUT", details=err.message)
+
+
+# --------------------------------------------------------------------------------------------- request parsing
+
+
+class BadRequest(Exception):
+    def __init__(self, response: JSON):
+        self.response = response
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+async def read_json_body(request: Request) -> dict[str, Any]:
+    length = request.headers.get("content-length")
+    if length and length.isdigit() and int(length) > MAX_BODY:
+        raise BadRequest(error(413, "Request body too large (max 64 KiB)", "PAYLOAD_TOO_LARGE"))
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY:
+            raise BadRequest(error(413, "Request body too large (max 64 KiB)", "PAYLOAD_TOO_LARGE"))
+        chunks.append(chunk)
+    raw = b"".join(chunks)
+    if not raw.strip():
+        return {}
+    ctype = request.headers.get("content-type", "application/json").split(";")[0].strip().lower()
+    if ctype and ctype != "application/json" and not ctype.endswith("+json"):
+        raise BadRequest(error(415, "Content-Type must be application/json", "UNSUPPORTED_MEDIA_TYPE"))
+    try:
+        body = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
+    except (ValueError, RecursionError):
+        raise BadRequest(error(400, "Invalid JSON body", "INVALID_JSON")) from None
+    if not isinstance(body, dict):
+        raise BadRequest(error(400, "Invalid JSON body", "INVALID_JSON"))
+    return body
+
+
+def _claims(route: Route, request: Request) -> dict[str, Any] | None:
+    header = request.headers.get("authorization")
+    if route.auth == "none" or (route.auth == "optional" and not header):
+        return None
+    return auth.verify(request.app.state.jwt_secret, header)
+
+
+# ---------------------------------------------------------------------------------------------- the handler
+
+
+def endpoint(route: Route) -> Callable[[Request], Awaitable[Response]]:
+    async def handle(request: Request) -> Response:
+        settings: Settings = request.app.state.settings
+        function = function_for(route, settings.use_schema_v2)
+        if function is None:
+            if route.v2_only:
+                return error(503, V2_DISABLED, "SCHEMA_V2_DISABLED", RETRY_AFTER)
+            return error(503, "This route is not available while USE_SCHEMA_V2=false", "V1_UNAVAILABLE")
+        try:
+            claims = _claims(route, request)
+            args: dict[str, Any] = dict(request.query_params)
+            if route.method in {"POST", "PUT", "PATCH", "DELETE"}:
+                args.update(await read_json_body(request))
+        except auth.AuthError as err:
+            return error(err.status, err.message, err.code)
+        except BadRequest as bad:
+            return bad.response
+        args.update(request.path_params)
+        if key := request.headers.get("idempotency-key"):
+            args["idempotency_key"] = key
+        if route.function == "api.status":
+            args["schema_v2_enabled"] = settings.use_schema_v2
+        if route.log and settings.use_schema_v2:
+            log.info("🚀 Using Schema V2 for check-in %s", route.log)
+        try:
+            result = await request.app.state.db.call(function, args, claims, route.read_only)
+        except Unavailable as err:
+            log.warning("database unavailable: %s", err)
+            return error(503, "Database unavailable, please retry", "DATABASE_UNAVAILABLE", RETRY_AFTER)
+        except CallError as err:
+            if route.log == "creation":
+                log.info("❌ Check-in creation error: %s %s", err.sqlstate, err.message)
+            return error_from_db(err)
+        if not isinstance(result, dict):
+            log.error("%s returned %r", function, type(result))
+            return error(500, "Internal server error", "INTERNAL_ERROR")
+        status = int(result.pop("_status", route.status))
+        if route.token and isinstance(result.get("user"), dict):
+            user = result["user"]
+            claims_out = {k: user.get(k) for k in ("id", "email", "nickname")}
+            result = {
+                "success": result.get("success", True),
+                "token": auth.sign(request.app.state.jwt_secret, claims_out),
+                **result,
+            }
+        return JSON(result, status_code=status)
+
+    handle.__name__ = route.function.replace(".", "_")
+    return handle
+
+
+# ----------------------------------------------------------------------------------------- operational routes
 
 
 async def root(request: Request) -> JSON:
@@ -52,6 +195,9 @@ async def root(request: Request) -> JSON:
             "endpoints": {
                 "health": "/api/health",
                 "health_detailed": "/api/health/detailed",
+                "status": "/api/v2/status",
+                "openapi": "/openapi.json",
+                "routes": [f"{r.method} {r.path}" for r in ROUTES],
             },
         }
     )
@@ -70,21 +216,19 @@ def _health_body(settings: Settings, status: str) -> dict[str, Any]:
 
 async def health(request: Request) -> JSON:
     settings: Settings = request.app.state.settings
-    db: Database = request.app.state.db
     try:
-        await db.fetch_one("SELECT 1")
+        await request.app.state.db.fetch_one("SELECT 1")
     except Unavailable:
-        return JSON(_health_body(settings, "unavailable"), status_code=503, headers={"Retry-After": "2"})
+        return JSON(_health_body(settings, "unavailable"), status_code=503, headers=RETRY_AFTER)
     return JSON(_health_body(settings, "ok"))
 
 
 async def health_detailed(request: Request) -> JSON:
     settings: Settings = request.app.state.settings
-    db: Database = request.app.state.db
     try:
-        row = await db.fetch_one(LATEST_APPLIED_SQL)
+        row = await request.app.state.db.fetch_one(LATEST_APPLIED_SQL)
     except Unavailable:
-        return JSON(_health_body(settings, "unavailable"), status_code=503, headers={"Retry-After": "2"})
+        return JSON(_health_body(settings, "unavailable"), status_code=503, headers=RETRY_AFTER)
     body = _health_body(settings, "ok")
     body["checks"] = {
         "database": "postgresql",
@@ -95,12 +239,19 @@ async def health_detailed(request: Request) -> JSON:
     return JSON(body)
 
 
-# The route table: (method, path, handler). Read it at a glance.
-ROUTES: list[tuple[str, str, Any]] = [
+async def openapi_json(request: Request) -> JSON:
+    return JSON(request.app.state.openapi)
+
+
+OPERATIONAL: list[tuple[str, str, Callable[[Request], Awaitable[Response]]]] = [
     ("GET", "/", root),
     ("GET", "/api/health", health),
     ("GET", "/api/health/detailed", health_detailed),
+    ("GET", "/openapi.json", openapi_json),
 ]
+
+
+# ------------------------------------------------------------------------------------------- errors, logging
 
 
 async def http_error(request: Request, exc: Exception) -> Response:
@@ -108,8 +259,7 @@ async def http_error(request: Request, exc: Exception) -> Response:
     if exc.status_code == 404:
         return JSON({"success": False, "error": "Endpoint not found", "path": request.url.path}, 404)
     if exc.status_code == 405:
-        body = {"success": False, "error": "Method not allowed", "code": "METHOD_NOT_ALLOWED"}
-        return JSON(body, 405, headers=dict(exc.headers or {}))
+        return error(405, "Method not allowed", "METHOD_NOT_ALLOWED", dict(exc.headers or {}))
     return error(exc.status_code, str(exc.detail), "HTTP_ERROR")
 
 
@@ -118,23 +268,64 @@ async def unexpected(request: Request, exc: Exception) -> Response:
     return error(500, "Internal server error", "INTERNAL_ERROR")
 
 
+class RequestLog:
+    """One line per request: method, path, status, milliseconds (no tokens, no bodies, no query)."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def send_wrapper(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_wrapper)
+        finally:
+            ms = (time.perf_counter() - started) * 1000
+            log.info("%s %s %d %.1fms", scope["method"], scope["path"], status, ms)
+
+
 def create_app(settings: Settings, database_url: str, jwt_secret: str) -> Starlette:
     db = Database(database_url, settings.db_pool_max)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await db.open()
+        app.state.openapi = await openapi.build(db, ROUTES)
         try:
             yield
         finally:
             await db.close()
 
+    routes = [StarletteRoute(path, handler, methods=[method]) for method, path, handler in OPERATIONAL]
+    routes += [StarletteRoute(r.path, endpoint(r), methods=[r.method]) for r in ROUTES]
+    origins = [*DEFAULT_ORIGINS, *([settings.frontend_url] if settings.frontend_url else []), *settings.allowed_origins]
     app = Starlette(
-        routes=[Route(path, handler, methods=[method]) for method, path, handler in ROUTES],
+        routes=routes,
+        middleware=[
+            Middleware(RequestLog),
+            Middleware(
+                CORSMiddleware,
+                allow_origins=origins,
+                allow_credentials=True,
+                allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
+                allow_headers=["Authorization", "Content-Type", "Idempotency-Key"],
+            ),
+        ],
         exception_handlers={HTTPException: http_error, Exception: unexpected},
         lifespan=lifespan,
     )
     app.state.settings = settings
     app.state.db = db
     app.state.jwt_secret = jwt_secret
+    app.state.openapi = {}
     return app

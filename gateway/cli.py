@@ -85,7 +85,7 @@ def cmd_serve(args: argparse.Namespace, cfg: Settings) -> int:
         run_migrations(url, cfg)
         # Ctrl-C: uvicorn shuts down gracefully, then re-raises; the database server stops below.
         with contextlib.suppress(KeyboardInterrupt):
-            serve(cfg, url, secret, host=host, port=port)
+            serve(cfg, url, secret, host=host, port=port, workers=args.workers)
     print("Novara API stopped", flush=True)
     return 0
 
@@ -145,6 +145,7 @@ def build_parser() -> Parser:
     p = sub.add_parser("serve", help="apply migrations and serve the HTTP API")
     p.add_argument("--host", help="address to bind (default $HOST or 127.0.0.1)")
     p.add_argument("--port", type=int, help="port to bind (default $PORT or 8000; 0 picks a free one)")
+    p.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
 
     p = sub.add_parser("migrate", help="apply pending migrations")
     group = p.add_mutually_exclusive_group()

@@ -1,18 +1,58 @@
-"""The connection pool and the one way the gateway talks to PostgreSQL."""
+"""The connection pool and the one way the gateway talks to PostgreSQL: one api.* call per request.
+
+A call is one transaction sent in one round trip (pipeline mode):
+    BEGIN [READ ONLY];
+    SELECT set_config('role', 'novara_api', true), set_config('request.jwt.claims', <claims>, true);
+    SELECT api.<function>(<args>::jsonb);
+    COMMIT;
+so the function runs as the gateway role with the request's claims, exactly as a psql user would call it.
+"""
 
 from __future__ import annotations
 
+import json
+import re
 from typing import Any
 
 import psycopg
+from psycopg import sql
+from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
 CONNECT_TIMEOUT_S = 3
+POOL_WAIT_S = 3
 STATEMENT_TIMEOUT_MS = 5000
+GATEWAY_ROLE = "novara_api"
+_FUNCTION = re.compile(r"^[a-z_]+\.[a-z_]+$")
 
 
 class Unavailable(Exception):
-    """The database cannot be reached now (the gateway answers 503 with Retry-After)."""
+    """The database cannot be reached or is overloaded now (503 with Retry-After)."""
+
+
+class CallError(Exception):
+    """The function raised: SQLSTATE, message, and the JSON detail of the error (if any)."""
+
+    def __init__(self, sqlstate: str, message: str, detail: dict[str, Any]):
+        super().__init__(f"{sqlstate} {message}")
+        self.sqlstate = sqlstate
+        self.message = message
+        self.detail = detail
+
+
+def _detail(err: psycopg.Error) -> dict[str, Any]:
+    raw = err.diag.message_detail
+    if not raw:
+        return {}
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+# Connection-level failures: the server is down, restarting, or refusing connections.
+_UNAVAILABLE_CLASSES = ("08", "57P", "53")
 
 
 class Database:
@@ -23,8 +63,9 @@ class Database:
             min_size=1,
             max_size=max_size,
             open=False,
-            timeout=CONNECT_TIMEOUT_S,
+            timeout=POOL_WAIT_S,
             check=AsyncConnectionPool.check_connection,
+            reconnect_timeout=0,
             kwargs={
                 "autocommit": True,
                 "connect_timeout": CONNECT_TIMEOUT_S,
@@ -40,10 +81,40 @@ class Database:
         await self.pool.close()
 
     async def fetch_one(self, query: str, params: tuple[Any, ...] = ()) -> tuple[Any, ...] | None:
-        """Run one read-only statement; Unavailable when the server cannot be reached."""
+        """Run one statement outside the API (health checks); Unavailable when unreachable."""
         try:
             async with self.pool.connection() as conn:
                 cur = await conn.execute(query, params)  # type: ignore[arg-type]
                 return await cur.fetchone()
         except (PoolTimeout, psycopg.OperationalError) as err:
             raise Unavailable(str(err)) from err
+
+    async def call(self, function: str, args: dict[str, Any], claims: dict[str, Any] | None, read_only: bool) -> Any:
+        """Call one api.* function as the gateway role with the request's claims; return its JSON result."""
+        if not _FUNCTION.match(function):
+            raise ValueError(f"not a function name: {function!r}")
+        schema, name = function.split(".")
+        query = sql.SQL("SELECT {}.{}(%s::jsonb)").format(sql.Identifier(schema), sql.Identifier(name))
+        claims_text = json.dumps(claims, separators=(",", ":")) if claims else ""
+        try:
+            async with self.pool.connection() as conn, conn.pipeline() as pipeline:
+                await conn.execute("BEGIN READ ONLY" if read_only else "BEGIN")
+                await conn.execute(
+                    "SELECT set_config('role', %s, true), set_config('request.jwt.claims', %s, true)",
+                    (GATEWAY_ROLE, claims_text),
+                )
+                cur = await conn.execute(query, (Jsonb(args),))
+                await conn.execute("COMMIT")
+                await pipeline.sync()
+                row = await cur.fetchone()
+        except PoolTimeout as err:
+            raise Unavailable("no database connection available") from err
+        except psycopg.OperationalError as err:
+            if err.sqlstate is None or err.sqlstate.startswith(_UNAVAILABLE_CLASSES):
+                raise Unavailable(str(err).strip()) from err
+            raise CallError(err.sqlstate, err.diag.message_primary or str(err), _detail(err)) from err
+        except psycopg.Error as err:
+            if err.sqlstate is None:
+                raise Unavailable(str(err).strip()) from err
+            raise CallError(err.sqlstate, err.diag.message_primary or str(err), _detail(err)) from err
+        return row[0] if row else None

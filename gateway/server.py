@@ -3,38 +3,52 @@
 from __future__ import annotations
 
 import logging
+import os
 from typing import Any
 
 import uvicorn
+from uvicorn.supervisors import Multiprocess
 
 from .app import create_app
 from .settings import Settings
+
+UVICORN_OPTIONS: dict[str, Any] = {
+    "loop": "uvloop",
+    "http": "httptools",
+    "lifespan": "on",
+    "log_level": "warning",
+    "access_log": False,
+    "server_header": False,
+}
+
+
+def _listening(host: str, port: int) -> None:
+    print(f"Novara API listening on http://{host}:{port}", flush=True)
 
 
 class _Server(uvicorn.Server):
     async def startup(self, sockets: Any = None) -> None:
         await super().startup(sockets)
         if self.started:
-            host, port = self.config.host, self.config.port
+            port = self.config.port
             for server in self.servers:
                 for sock in server.sockets:
                     port = sock.getsockname()[1]
-            print(f"Novara API listening on http://{host}:{port}", flush=True)
+            _listening(self.config.host, port)
 
 
-def serve(settings: Settings, database_url: str, jwt_secret: str, *, host: str, port: int) -> None:
+def serve(settings: Settings, database_url: str, jwt_secret: str, *, host: str, port: int, workers: int = 1) -> None:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     print(f"🔧 Schema V2: {'ENABLED' if settings.use_schema_v2 else 'DISABLED'}", flush=True)
-    app = create_app(settings, database_url, jwt_secret)
+    if workers <= 1:
+        app = create_app(settings, database_url, jwt_secret)
+        _Server(uvicorn.Config(app, host=host, port=port, **UVICORN_OPTIONS)).run()
+        return
+    os.environ["DATABASE_URL"] = database_url
+    os.environ["JWT_SECRET"] = jwt_secret
     config = uvicorn.Config(
-        app,
-        host=host,
-        port=port,
-        loop="uvloop",
-        http="httptools",
-        lifespan="on",
-        log_level="warning",
-        access_log=False,
-        server_header=False,
+        "gateway.asgi:create", factory=True, host=host, port=port, workers=workers, **UVICORN_OPTIONS
     )
-    _Server(config).run()
+    sock = config.bind_socket()
+    _listening(host, sock.getsockname()[1])
+    Multiprocess(config, target=uvicorn.Server(config).run, sockets=[sock]).run()

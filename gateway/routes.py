@@ -1,0 +1,70 @@
+"""The route table: every contract route as one stored-function call. Read it at a glance.
+
+Columns: method, path, the api.* function (V2 mode), auth, read-only, default status, and flags:
+  v2_only   503 while USE_SCHEMA_V2 is off
+  v1        the function serving the route while USE_SCHEMA_V2 is off (None: 503 until it exists)
+  token     add a signed JWT for the returned user to the body (signup, login)
+  log       the contract's per-call log line in V2 mode ("creation" / "retrieval")
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+Auth = Literal["required", "optional", "none"]
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    path: str
+    function: str
+    auth: Auth = "required"
+    read_only: bool = False
+    status: int = 200
+    v2_only: bool = False
+    v1: str | None = ""  # "" = same function in both modes; None = not available in V1 mode
+    token: bool = False
+    log: str | None = None
+
+
+GET, POST, PUT, PATCH, DELETE = "GET", "POST", "PUT", "PATCH", "DELETE"
+
+ROUTES: tuple[Route, ...] = (
+    # status ----------------------------------------------------------------------------------------------
+    Route(GET, "/api/v2/status", "api.status", auth="optional", read_only=True),
+    # accounts --------------------------------------------------------------------------------------------
+    Route(POST, "/api/users", "api.signup", auth="none", status=201, token=True),
+    Route(POST, "/api/auth/signup", "api.signup", auth="none", status=201, token=True),
+    Route(POST, "/api/auth/login", "api.login", auth="none", token=True),
+    Route(GET, "/api/users/me", "api.me", read_only=True),
+    Route(PUT, "/api/users/me", "api.update_me"),
+    Route(GET, "/api/users/profile", "api.profile", read_only=True),
+    Route(PATCH, "/api/users/baseline", "api.update_baseline"),
+    Route(PATCH, "/api/users/cycle-stage", "api.update_cycle_stage"),
+    Route(PATCH, "/api/users/medication-status", "api.update_medication_status"),
+    # daily check-ins (V1 API) — literal paths before {id} ------------------------------------------------
+    Route(POST, "/api/checkins", "api.create_checkin", status=201, v1=None, log="creation"),
+    Route(GET, "/api/checkins", "api.list_checkins", read_only=True, v1=None, log="retrieval"),
+    Route(GET, "/api/checkins/today", "api.today_checkin", read_only=True, v1=None, log="retrieval"),
+    Route(GET, "/api/checkins/last-values", "api.last_values", read_only=True, v1=None, log="retrieval"),
+    Route(GET, "/api/checkins/{id}", "api.get_checkin", read_only=True, v1=None, log="retrieval"),
+    Route(PUT, "/api/checkins/{id}", "api.update_checkin", v1=None),
+    Route(DELETE, "/api/checkins/{id}", "api.delete_checkin", v1=None),
+    Route(POST, "/api/daily-checkin-enhanced", "api.create_enhanced_checkin", status=201, v1=None, log="creation"),
+    # Schema V2 -------------------------------------------------------------------------------------------
+    Route(POST, "/api/v2/health/events", "api.create_event", status=201, v2_only=True),
+    Route(GET, "/api/v2/health/timeline", "api.timeline", read_only=True, v2_only=True),
+    Route(GET, "/api/v2/health/daily-summary", "api.daily_summary", read_only=True, v2_only=True),
+    Route(GET, "/api/v2/analytics", "api.analytics", read_only=True, v2_only=True),
+)
+
+
+def function_for(route: Route, use_schema_v2: bool) -> str | None:
+    """The function serving `route` in the current mode, or None when the route is unavailable."""
+    if use_schema_v2:
+        return route.function
+    if route.v2_only:
+        return None
+    return route.function if route.v1 == "" else route.v1

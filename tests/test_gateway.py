@@ -1,0 +1,111 @@
+"""The generic handler's own duties (before and after the SQL call), through the real app."""
+
+from __future__ import annotations
+
+import time
+
+import jwt
+import pytest
+from starlette.testclient import TestClient
+
+from gateway import auth
+from gateway.app import create_app, http_status
+from gateway.settings import load
+
+from .conftest import SECRET
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_missing_token_is_401(client: TestClient) -> None:
+    r = client.get("/api/users/me")
+    assert r.status_code == 401
+    assert r.json() == {"success": False, "error": "Access token required", "code": "AUTH_REQUIRED"}
+
+
+@pytest.mark.parametrize(
+    "token",
+    [
+        jwt.encode({"email": "a@x.io", "exp": int(time.time()) + 60}, "wrong-secret-" + "y" * 40, algorithm="HS256"),
+        jwt.encode({"email": "a@x.io", "exp": int(time.time()) - 10}, SECRET, algorithm="HS256"),
+        jwt.encode({"email": "a@x.io"}, SECRET, algorithm="HS256"),  # no exp
+        jwt.encode({"email": "a@x.io", "exp": int(time.time()) + 60}, SECRET, algorithm="HS512"),
+        jwt.encode({"email": "a@x.io", "exp": int(time.time()) + 60}, None, algorithm="none"),
+        jwt.encode({"exp": int(time.time()) + 60}, SECRET, algorithm="HS256"),  # no identity
+        "not.a.jwt",
+        "garbage",
+    ],
+    ids=["wrong-secret", "expired", "no-exp", "hs512", "alg-none", "no-identity", "malformed", "garbage"],
+)
+def test_bad_tokens_are_403(client: TestClient, token: str) -> None:
+    r = client.get("/api/users/me", headers=bearer(token))
+    assert r.status_code == 403
+    assert r.json()["error"] == "Invalid or expired token"
+
+
+def test_body_limits_and_json(client: TestClient) -> None:
+    token = auth.sign(SECRET, {"email": "a@x.io"})
+    h = bearer(token)
+    r = client.post("/api/checkins", headers=h, content=b"{" + b" " * (64 * 1024) + b"}")
+    assert r.status_code == 413
+    for raw in (b"[1,2]", b"not json", b'"str"', b"{bad}", b'{"a": NaN}', b"\xff\xfe", b"[" * 60000):
+        r = client.post("/api/checkins", headers={**h, "Content-Type": "application/json"}, content=raw)
+        assert r.status_code == 400, raw[:20]
+        assert r.json()["error"] == "Invalid JSON body"
+    r = client.post("/api/checkins", headers={**h, "Content-Type": "text/plain"}, content=b'{"a":1}')
+    assert r.status_code == 415
+
+
+def test_v2_routes_are_503_when_flag_off(db_url: str) -> None:
+    settings = load({"DATABASE_URL": db_url, "JWT_SECRET": SECRET, "USE_SCHEMA_V2": "false"})
+    with TestClient(create_app(settings, db_url, SECRET)) as c:
+        h = bearer(auth.sign(SECRET, {"email": "a@x.io"}))
+        for method, path in [("GET", "/api/v2/health/timeline"), ("POST", "/api/v2/health/events")]:
+            r = c.request(method, path, headers=h, json={})
+            assert r.status_code == 503
+            assert r.json()["error"] == "Schema V2 not available. Enable with USE_SCHEMA_V2=true"
+
+
+def test_cors(client: TestClient) -> None:
+    r = client.options(
+        "/api/checkins",
+        headers={"Origin": "http://localhost:5173", "Access-Control-Request-Method": "POST"},
+    )
+    assert r.status_code == 200
+    assert r.headers["access-control-allow-origin"] == "http://localhost:5173"
+    assert r.headers["access-control-allow-credentials"] == "true"
+    r = client.options(
+        "/api/checkins", headers={"Origin": "http://evil.example", "Access-Control-Request-Method": "POST"}
+    )
+    assert "access-control-allow-origin" not in r.headers
+
+
+def test_openapi_lists_every_route(client: TestClient) -> None:
+    from gateway.routes import ROUTES
+
+    doc = client.get("/openapi.json").json()
+    assert doc["openapi"].startswith("3.1")
+    for route in ROUTES:
+        assert route.method.lower() in doc["paths"][route.path]
+
+
+def test_sqlstate_map() -> None:
+    assert http_status("NV400") == 400
+    assert http_status("NV409") == 409
+    assert http_status("NV503") == 503
+    assert http_status("22P02") == 400
+    assert http_status("23505") == 409
+    assert http_status("57014") == 503
+    assert http_status("42883") == 500
+
+
+def test_database_down_is_503_with_retry_after(tmp_path) -> None:
+    url = f"postgresql://postgres@/novara?host={tmp_path}"
+    settings = load({"DATABASE_URL": url, "JWT_SECRET": SECRET})
+    with TestClient(create_app(settings, url, SECRET)) as c:
+        r = c.get("/api/users/me", headers=bearer(auth.sign(SECRET, {"email": "a@x.io"})))
+        assert r.status_code == 503
+        assert r.headers["retry-after"]
+        assert r.json()["success"] is False
