@@ -1,0 +1,53 @@
+-- POST /api/users and POST /api/auth/signup: create an account and its profile.
+
+CREATE OR REPLACE FUNCTION api.signup(args jsonb DEFAULT '{}'::jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql
+VOLATILE
+-- SECURITY DEFINER: the gateway role has no table privileges; RLS still applies (novara_definer is not BYPASSRLS).
+SECURITY DEFINER
+SET search_path = pg_catalog
+AS $$
+DECLARE
+    body jsonb := coalesce(args, '{}'::jsonb);
+    raw jsonb := body -> 'email';
+    v_email text;
+    uid uuid;
+BEGIN
+    IF raw IS NULL OR jsonb_typeof(raw) = 'null'
+        OR (jsonb_typeof(raw) = 'string' AND (raw #>> '{}') ~ '^\s*$') THEN
+        PERFORM core.fail(400, 'Email is required', 'VALIDATION_ERROR', '{"field": "email"}');
+    END IF;
+    IF jsonb_typeof(raw) <> 'string' THEN
+        PERFORM core.fail(400, 'Invalid email format', 'VALIDATION_ERROR', '{"field": "email"}');
+    END IF;
+    v_email := lower(regexp_replace(raw #>> '{}', '^\s+|\s+$', '', 'g'));
+    IF v_email !~ '^[^\s@]+@[^\s@]+\.[^\s@]+$' THEN
+        PERFORM core.fail(400, 'Invalid email format', 'VALIDATION_ERROR', '{"field": "email"}');
+    END IF;
+    IF char_length(v_email) > 254 THEN
+        PERFORM core.fail(400, 'Email address too long', 'VALIDATION_ERROR', '{"field": "email"}');
+    END IF;
+    -- The whole body is validated before the account exists (a bad body is a 400 even for a taken email).
+    PERFORM core.apply_profile(NULL, body);
+
+    -- No token yet: name the new account in the claims so row-level security lets us create and read it.
+    PERFORM set_config('request.jwt.claims', jsonb_build_object('email', v_email)::text, true);
+    BEGIN
+        INSERT INTO public.users (email) VALUES (v_email) RETURNING id INTO uid;
+    EXCEPTION WHEN unique_violation THEN
+        -- Race-safe: of two concurrent signups with one email, the unique constraint lets one win.
+        PERFORM core.fail(409, 'User already exists', 'USER_EXISTS');
+    END;
+    PERFORM core.apply_profile(uid, body);
+
+    RETURN jsonb_build_object('success', TRUE, 'user', core.user_json(uid));
+END
+$$;
+
+ALTER FUNCTION api.signup(jsonb) OWNER TO novara_definer;
+
+COMMENT ON FUNCTION api.signup(jsonb) IS
+'POST /api/users, /api/auth/signup: {email, profile fields...} -> {success, user} (the gateway adds the token). '
+'NV400 Email is required / Invalid email format / Email address too long / profile field errors; '
+'NV409 User already exists (emails compare trimmed and lower-cased).';

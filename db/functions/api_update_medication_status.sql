@@ -1,0 +1,37 @@
+-- PATCH /api/users/medication-status: the medication status.
+
+CREATE OR REPLACE FUNCTION api.update_medication_status(args jsonb DEFAULT '{}'::jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql
+VOLATILE
+-- SECURITY DEFINER: the gateway role has no table privileges; RLS still applies (novara_definer is not BYPASSRLS).
+SECURITY DEFINER
+SET search_path = pg_catalog
+AS $$
+DECLARE
+    uid uuid := core.require_user();
+    status jsonb := coalesce(args, '{}'::jsonb) -> 'medication_status';
+    updated timestamptz;
+BEGIN
+    IF status IS NULL OR jsonb_typeof(status) = 'null'
+        OR (jsonb_typeof(status) = 'string' AND (status #>> '{}') ~ '^\s*$') THEN
+        PERFORM core.fail(400, 'medication_status is required', 'VALIDATION_ERROR',
+            '{"field": "medication_status"}');
+    END IF;
+    PERFORM core.apply_profile(uid, jsonb_build_object('medication_status', status));
+
+    SELECT p.medication_status_updated INTO updated FROM public.user_profiles AS p WHERE p.user_id = uid;
+    RETURN jsonb_build_object(
+        'success', TRUE,
+        'message', 'Medication status updated successfully',
+        'medication_status', status #>> '{}',
+        'medication_status_updated', core.iso(updated)
+    );
+END
+$$;
+
+ALTER FUNCTION api.update_medication_status(jsonb) OWNER TO novara_definer;
+
+COMMENT ON FUNCTION api.update_medication_status(jsonb) IS
+'PATCH /api/users/medication-status: {medication_status} -> {success, message, medication_status, '
+'medication_status_updated}. NV400 medication_status is required / not in the enum; NV401/NV404.';
