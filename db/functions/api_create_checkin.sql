@@ -1,0 +1,56 @@
+-- POST /api/checkins (contract 3.2): record today's (or date_submitted's) check-in as events.
+
+-- SECURITY DEFINER: the gateway role has no table privileges; RLS still applies since the owner novara_definer
+-- is not BYPASSRLS.
+CREATE OR REPLACE FUNCTION api.create_checkin(args jsonb DEFAULT '{}'::jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql
+VOLATILE
+SECURITY DEFINER
+SET search_path = pg_catalog
+AS $$
+DECLARE
+    uid uuid := core.require_user();
+    a jsonb := coalesce(args, '{}'::jsonb);
+    fields jsonb;
+    v_date date;
+    v_type text;
+    v_id uuid;
+    sentiment jsonb;
+    body jsonb;
+BEGIN
+    -- Everything is validated before anything is written.
+    fields := core.validate_checkin(a, FALSE);
+    v_date := core.checkin_date(a -> 'date_submitted', uid);
+    v_type := coalesce(
+        core.check_value('checkin_type', a -> 'checkin_type', 'string', NULL, NULL, 50, NULL, 1) #>> '{}',
+        'standard'
+    );
+    v_id := core.checkin_create(uid, fields, v_date, v_type);
+
+    body := jsonb_build_object(
+        'success', TRUE,
+        'checkin', core.checkin_get(uid, v_id),
+        'message', 'Daily check-in completed successfully! 🌟'
+    );
+    sentiment := fields -> 'sentiment_analysis';
+    IF sentiment ->> 'sentiment' = 'positive' THEN
+        body := body || jsonb_build_object(
+            'message', 'Daily check-in completed successfully! 🌟 We love your positive energy today! 🎉',
+            'sentiment_analysis', jsonb_build_object(
+                'sentiment', 'positive',
+                'confidence', sentiment -> 'confidence',
+                'celebration_triggered', TRUE
+            )
+        );
+    END IF;
+    RETURN body;
+END
+$$;
+
+ALTER FUNCTION api.create_checkin(jsonb) OWNER TO novara_definer;
+
+COMMENT ON FUNCTION api.create_checkin(jsonb) IS
+'POST /api/checkins: args = the V1 check-in fields (+ optional date_submitted, checkin_type). 201 {success, '
+'checkin (read back), message[, sentiment_analysis]}. NV400 invalid field; NV409 CHECKIN_EXISTS with '
+'existing_checkin when the date already has a live check-in.';

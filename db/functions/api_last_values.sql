@@ -1,0 +1,47 @@
+-- GET /api/checkins/last-values (contract 3.2).
+
+-- SECURITY DEFINER: the gateway role has no table privileges; RLS still applies since the owner novara_definer
+-- is not BYPASSRLS.
+CREATE OR REPLACE FUNCTION api.last_values(args jsonb DEFAULT '{}'::jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql
+STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog
+AS $$
+DECLARE
+    uid uuid := core.require_user();
+    today date := core.local_date(uid);
+    last_date date;
+    vals jsonb;
+BEGIN
+    SELECT
+        c.date_submitted,
+        core.checkin_row(c.id, c.user_id, c.date_submitted, c.created_at, c.updated_at, c.checkin_type, c.fields)
+    INTO last_date, vals
+    FROM public.daily_checkins_legacy AS c
+    WHERE c.user_id = uid
+    ORDER BY c.date_submitted DESC, c.created_at DESC, c.id
+    LIMIT 1;
+    IF vals IS NULL THEN
+        RETURN jsonb_build_object(
+            'success', TRUE, 'hasValues', FALSE, 'last_values', NULL, 'lastValues', NULL,
+            'message', 'No previous check-ins found'
+        );
+    END IF;
+    vals := vals || jsonb_build_object(
+        'last_checkin_date', to_char(last_date, 'YYYY-MM-DD'),
+        'days_since_last_checkin', greatest(today - last_date, 0)
+    );
+    RETURN jsonb_build_object(
+        'success', TRUE, 'hasValues', TRUE, 'last_values', vals, 'lastValues', vals,
+        'message', 'Last check-in values retrieved'
+    );
+END
+$$;
+
+ALTER FUNCTION api.last_values(jsonb) OWNER TO novara_definer;
+
+COMMENT ON FUNCTION api.last_values(jsonb) IS
+'GET /api/checkins/last-values: {success, hasValues, last_values, lastValues, message}: the latest '
+'check-in''s row + last_checkin_date + days_since_last_checkin (local days, never negative); nulls when none.';

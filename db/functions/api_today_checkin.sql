@@ -1,0 +1,34 @@
+-- GET /api/checkins/today (contract 3.2).
+
+-- SECURITY DEFINER: the gateway role has no table privileges; RLS still applies since the owner novara_definer
+-- is not BYPASSRLS.
+CREATE OR REPLACE FUNCTION api.today_checkin(args jsonb DEFAULT '{}'::jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql
+STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog
+AS $$
+DECLARE
+    uid uuid := core.require_user();
+    today date := core.local_date(uid);
+    item jsonb;
+BEGIN
+    SELECT core.checkin_item(c.id, c.user_id, c.date_submitted, c.created_at, c.updated_at, c.checkin_type, c.fields)
+    INTO item
+    FROM public.daily_checkins_legacy AS c
+    WHERE c.user_id = uid AND c.date_submitted = today;
+    RETURN jsonb_build_object(
+        'success', TRUE,
+        'hasCheckedIn', item IS NOT NULL,
+        'checkin', item,
+        'date', to_char(today, 'YYYY-MM-DD')
+    );
+END
+$$;
+
+ALTER FUNCTION api.today_checkin(jsonb) OWNER TO novara_definer;
+
+COMMENT ON FUNCTION api.today_checkin(jsonb) IS
+'GET /api/checkins/today: {success, hasCheckedIn, checkin (item or null), date} for the caller''s local '
+'today (profile timezone). args unused.';
