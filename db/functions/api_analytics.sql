@@ -1,0 +1,129 @@
+-- GET /api/v2/analytics: the caller's metrics over the last 7, 30 or 90 local days.
+
+-- SECURITY DEFINER: the gateway role has no table privileges; row-level security still applies since the
+-- owner novara_definer is not BYPASSRLS.
+CREATE OR REPLACE FUNCTION api.analytics(args jsonb DEFAULT '{}'::jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql
+STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog
+AS $$
+DECLARE
+    uid uuid;
+    v_timeframe text;
+    v_days integer;
+    v_end date;
+    v_start date;
+    v_daily jsonb;
+    v_total bigint;
+    v_checkins bigint;
+    v_taken numeric;
+    v_partial numeric;
+    v_missed numeric;
+    v_mood_data jsonb;
+    v_scored integer;
+    v_earlier numeric;
+    v_later numeric;
+    v_trend text := 'insufficient_data';
+    v_counts jsonb;
+BEGIN
+    uid := core.require_user();
+    args := coalesce(args, '{}'::jsonb);
+    v_timeframe := coalesce(
+        core.check_value('timeframe', args -> 'timeframe', 'enum', allowed => ARRAY['week', 'month', 'quarter'])
+        #>> '{}',
+        'week'
+    );
+    v_days := CASE v_timeframe WHEN 'week' THEN 7 WHEN 'month' THEN 30 ELSE 90 END;
+    v_end := core.local_date(uid);
+    v_start := v_end - (v_days - 1);
+
+    -- Every figure comes from the live view (the current log), never from the materialized views.
+    WITH d AS (
+        SELECT m.*
+        FROM public.user_daily_metrics_live AS m
+        WHERE m.user_id = uid AND m.date BETWEEN v_start AND v_end
+    )
+
+    SELECT
+        coalesce(
+            jsonb_agg((to_jsonb(d) - 'user_id') || jsonb_build_object('date', to_char(d.date, 'YYYY-MM-DD'))
+                ORDER BY d.date),
+            '[]'::jsonb
+        ),
+        coalesce(sum(d.event_count), 0),
+        count(*) FILTER (WHERE d.checkin_completed),
+        coalesce(sum(d.medications_taken), 0),
+        coalesce(sum(d.medications_partial), 0),
+        coalesce(sum(d.medications_missed), 0),
+        coalesce(
+            jsonb_agg(
+                jsonb_build_object(
+                    'date', to_char(d.date, 'YYYY-MM-DD'),
+                    'mood', d.latest_mood,
+                    'mood_score', d.mood_score,
+                    'confidence', d.avg_confidence
+                ) ORDER BY d.date
+            ) FILTER (WHERE d.latest_mood IS NOT NULL),
+            '[]'::jsonb
+        ),
+        count(*) FILTER (WHERE d.mood_score IS NOT NULL)
+    INTO v_daily, v_total, v_checkins, v_taken, v_partial, v_missed, v_mood_data, v_scored
+    FROM d;
+
+    -- Trend: mean mood score of the later half of the scored days against the earlier half
+    -- (the middle day of an odd count belongs to neither); more than 0.5 apart is a change.
+    IF v_scored >= 2 THEN
+        SELECT
+            avg(s.mood_score) FILTER (WHERE s.rn <= v_scored / 2),
+            avg(s.mood_score) FILTER (WHERE s.rn > v_scored - v_scored / 2)
+        INTO v_earlier, v_later
+        FROM (
+            SELECT
+                m.mood_score,
+                row_number() OVER (ORDER BY m.date) AS rn
+            FROM public.user_daily_metrics_live AS m
+            WHERE m.user_id = uid AND m.date BETWEEN v_start AND v_end AND m.mood_score IS NOT NULL
+        ) AS s;
+        v_trend := CASE
+            WHEN v_later - v_earlier > 0.5 THEN 'improving'
+            WHEN v_later - v_earlier < -0.5 THEN 'declining'
+            ELSE 'stable'
+        END;
+    END IF;
+
+    SELECT coalesce(jsonb_object_agg(c.event_type, c.n), '{}'::jsonb)
+    INTO v_counts
+    FROM (
+        SELECT l.event_type, count(*) AS n
+        FROM public.health_events_live AS l
+        WHERE l.user_id = uid AND l.local_date BETWEEN v_start AND v_end
+        GROUP BY l.event_type
+    ) AS c;
+
+    RETURN jsonb_build_object(
+        'success', TRUE,
+        'analytics', jsonb_build_object(
+            'timeframe', v_timeframe,
+            'start_date', to_char(v_start, 'YYYY-MM-DD'),
+            'end_date', to_char(v_end, 'YYYY-MM-DD'),
+            'total_events', v_total,
+            'checkin_count', v_checkins,
+            'adherence_rate', CASE WHEN v_taken + v_partial + v_missed > 0
+                THEN round(100 * (v_taken + 0.5 * v_partial) / (v_taken + v_partial + v_missed), 1) END,
+            'mood_trends', jsonb_build_object('mood_data', v_mood_data, 'trend', v_trend),
+            'daily_metrics', v_daily,
+            'event_counts', v_counts
+        ),
+        'schema_version', 'v2'
+    );
+END
+$$;
+
+ALTER FUNCTION api.analytics(jsonb) OWNER TO novara_definer;
+
+COMMENT ON FUNCTION api.analytics(jsonb) IS
+'GET /api/v2/analytics. args timeframe week|month|quarter (7/30/90 local days ending today; default week; '
+'else NV400). Reads the live view user_daily_metrics_live, never the materialized views, so it is never stale. '
+'adherence_rate = percent of taken (1) + partial (0.5) over taken, partial, missed and skipped answers.';

@@ -1,0 +1,40 @@
+-- Refresh the metrics materialized views (daily, then weekly built on it) and log each refresh.
+
+CREATE OR REPLACE FUNCTION public.refresh_user_metrics(concurrently boolean DEFAULT TRUE)
+RETURNS jsonb
+LANGUAGE plpgsql
+VOLATILE
+SET search_path = pg_catalog
+AS $$
+DECLARE
+    v_view text;
+    v_concurrent boolean;
+    v_started timestamptz;
+    v_ms integer;
+    v_result jsonb := '{}'::jsonb;
+BEGIN
+    FOREACH v_view IN ARRAY ARRAY['user_daily_metrics', 'user_weekly_metrics'] LOOP
+        -- CONCURRENTLY needs a populated view (it diffs against the current contents).
+        v_concurrent := coalesce(refresh_user_metrics.concurrently, TRUE) AND (
+            SELECT c.relispopulated FROM pg_catalog.pg_class AS c
+            WHERE c.oid = ('public.' || v_view)::regclass
+        );
+        v_started := clock_timestamp();
+        EXECUTE format(
+            'REFRESH MATERIALIZED VIEW %s public.%I', CASE WHEN v_concurrent THEN 'CONCURRENTLY' ELSE '' END, v_view
+        );
+        v_ms := round(extract(EPOCH FROM clock_timestamp() - v_started) * 1000)::integer;
+        INSERT INTO public.metrics_refresh_log (view_name, duration_ms, was_concurrent)
+        VALUES (v_view, v_ms, v_concurrent);
+        v_result := v_result || jsonb_build_object(v_view, jsonb_build_object(
+            'duration_ms', v_ms, 'concurrent', v_concurrent
+        ));
+    END LOOP;
+    RETURN v_result || jsonb_build_object('refreshed_at', core.iso(clock_timestamp()));
+END
+$$;
+
+COMMENT ON FUNCTION public.refresh_user_metrics(boolean) IS
+'Refresh user_daily_metrics then user_weekly_metrics (CONCURRENTLY when asked and the view is populated), '
+'log each in metrics_refresh_log; returns {user_daily_metrics: {duration_ms, concurrent}, '
+'user_weekly_metrics: {...}, refreshed_at}. Run by the views'' owner (cron, DBA).';
