@@ -208,6 +208,9 @@ BEGIN
     END IF;
 
     FOR p IN SELECT * FROM core.checkin_payloads(p_fields, coalesce(p_checkin_type, 'standard')) LOOP
+        -- The canonical keys obey their type's registry rules, like any V2 event ("fields" is the V1
+        -- answers, already validated by core.validate_checkin, and may exceed the V2 size cap).
+        PERFORM core.validate_event_data(p.event_type, p.event_data - 'fields');
         INSERT INTO public.health_events (
             user_id, event_type, event_subtype, event_data, occurred_at, local_date,
             action, source, source_version, correlation_id
@@ -291,6 +294,7 @@ BEGIN
     END IF;
 
     FOR p IN SELECT * FROM core.checkin_payloads(new_fields, v_type) LOOP
+        PERFORM core.validate_event_data(p.event_type, p.event_data - 'fields');
         SELECT e.id, e.event_data, e.occurred_at INTO ev
         FROM public.health_events_live AS e
         WHERE
