@@ -119,6 +119,13 @@ def restart(server: EmbeddedServer) -> None:
         handle.ensure_postgres_running()
 
 
+def ensure_running(server: EmbeddedServer) -> None:
+    """Start the server again if it was stopped behind our back (e.g. `novara db-stop`, a crash)."""
+    handle = server.handle
+    with handle._lock:
+        handle.ensure_postgres_running()
+
+
 def postmaster_pid(pgdata: Path) -> int | None:
     pidfile = pgdata / "postmaster.pid"
     try:

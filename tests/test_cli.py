@@ -118,12 +118,17 @@ def _get(url: str) -> tuple[int, dict]:
 def test_serve_with_database_url(db_url: str) -> None:
     proc, base = _start_serve(novara_env(DATABASE_URL=db_url, JWT_SECRET=SECRET, USE_SCHEMA_V2="off"))
     try:
-        status, body = _get(base + "/api/health/detailed")
+        status, body = _get(base + "/api/health/detailed?token=secret-value")
         assert status == 200
         assert body["checks"]["schemaV2"] == "disabled"
     finally:
         proc.send_signal(signal.SIGINT)
         assert proc.wait(15) == 0
+    assert proc.stdout is not None
+    out = proc.stdout.read()
+    # one line per request: method, path, status, ms — and never the query string
+    assert re.search(r"^GET /api/health/detailed 200 \d+\.\dms$", out, re.MULTILINE), out
+    assert "secret-value" not in out
 
 
 def test_serve_embedded_keeps_data_and_secret_and_stops_cleanly(tmp_path: Path) -> None:
