@@ -10,15 +10,13 @@ SECURITY DEFINER
 SET search_path = pg_catalog
 AS $$
 DECLARE
-    uuid_re constant text := '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$';
     uid uuid;
     v_key text;
     v_hash text;
-    v_prior public.health_events;
+    v_replay jsonb;
     v_action text;
     v_type text;
     v_subtype text;
-    v_text text;
     v_corr uuid;
     v_rel uuid;
     v_occurred timestamptz;
@@ -43,14 +41,9 @@ BEGIN
         END IF;
         v_key := args ->> 'idempotency_key';
         v_hash := md5((args - 'idempotency_key')::text);
-        SELECT e.* INTO v_prior FROM public.health_events AS e WHERE e.user_id = uid AND e.idempotency_key = v_key;
-        IF FOUND THEN
-            IF v_prior.request_hash IS DISTINCT FROM v_hash THEN
-                PERFORM core.fail(409, 'Idempotency-Key reuse with a different request', 'IDEMPOTENCY_CONFLICT',
-                    jsonb_build_object('event_id', v_prior.id));
-            END IF;
-            RETURN jsonb_build_object('success', TRUE, 'event', core.event_json(v_prior), 'schema_version', 'v2',
-                '_status', 200);
+        v_replay := core.event_replay(uid, v_key, v_hash);
+        IF v_replay IS NOT NULL THEN
+            RETURN v_replay;
         END IF;
     END IF;
 
@@ -66,23 +59,13 @@ BEGIN
     END IF;
     v_subtype := core.check_value('event_subtype', args -> 'event_subtype', 'string', max_length => 50) #>> '{}';
 
-    v_text := core.check_value('correlation_id', args -> 'correlation_id', 'string') #>> '{}';
-    IF v_text IS NOT NULL THEN
-        IF v_text !~ uuid_re THEN
-            PERFORM core.fail(400, 'correlation_id must be a UUID', 'VALIDATION_ERROR',
-                jsonb_build_object('field', 'correlation_id'));
-        END IF;
-        v_corr := v_text::uuid;
-    END IF;
-
-    v_text := core.check_value('related_event_id', args -> 'related_event_id', 'string') #>> '{}';
-    IF v_text IS NOT NULL THEN
-        IF v_text !~ uuid_re THEN
-            PERFORM core.fail(400, 'related_event_id must be a UUID', 'VALIDATION_ERROR',
-                jsonb_build_object('field', 'related_event_id'));
-        END IF;
-        v_rel := v_text::uuid;
-    ELSIF v_action <> 'record' THEN
+    v_corr := core.parse_uuid(
+        core.check_value('correlation_id', args -> 'correlation_id', 'string') #>> '{}', 'correlation_id'
+    );
+    v_rel := core.parse_uuid(
+        core.check_value('related_event_id', args -> 'related_event_id', 'string') #>> '{}', 'related_event_id'
+    );
+    IF v_rel IS NULL AND v_action <> 'record' THEN
         PERFORM core.fail(400, 'related_event_id is required when action is ' || v_action, 'VALIDATION_ERROR',
             jsonb_build_object('field', 'related_event_id'));
     END IF;
@@ -175,17 +158,12 @@ BEGIN
 
     IF v_new.id IS NULL THEN
         -- Lost a race on the same Idempotency-Key (or on the superseded event with a key): read the winner.
-        SELECT e.* INTO v_prior FROM public.health_events AS e WHERE e.user_id = uid AND e.idempotency_key = v_key;
-        IF NOT FOUND THEN
+        v_replay := core.event_replay(uid, v_key, v_hash);
+        IF v_replay IS NULL THEN
             PERFORM core.fail(409, 'Event has already been corrected or retracted', 'CONFLICT',
                 jsonb_build_object('field', 'related_event_id'));
         END IF;
-        IF v_prior.request_hash IS DISTINCT FROM v_hash THEN
-            PERFORM core.fail(409, 'Idempotency-Key reuse with a different request', 'IDEMPOTENCY_CONFLICT',
-                jsonb_build_object('event_id', v_prior.id));
-        END IF;
-        RETURN jsonb_build_object('success', TRUE, 'event', core.event_json(v_prior), 'schema_version', 'v2',
-            '_status', 200);
+        RETURN v_replay;
     END IF;
 
     RETURN jsonb_build_object('success', TRUE, 'event', core.event_json(v_new), 'schema_version', 'v2');

@@ -9,19 +9,10 @@ SECURITY DEFINER
 SET search_path = pg_catalog
 AS $$
 DECLARE
-    raw jsonb := coalesce(args, '{}'::jsonb) -> 'email';
-    v_email text;
+    -- No format check: any string is looked up as given (contract: login's only 400 is a missing email).
+    v_email text := core.parse_email(coalesce(args, '{}'::jsonb) -> 'email', p_check_format => FALSE);
     uid uuid;
 BEGIN
-    IF raw IS NULL OR jsonb_typeof(raw) = 'null'
-        OR (jsonb_typeof(raw) = 'string' AND (raw #>> '{}') ~ '^\s*$') THEN
-        PERFORM core.fail(400, 'Email is required', 'VALIDATION_ERROR', '{"field": "email"}');
-    END IF;
-    IF jsonb_typeof(raw) <> 'string' THEN
-        PERFORM core.fail(400, 'Invalid email format', 'VALIDATION_ERROR', '{"field": "email"}');
-    END IF;
-    v_email := lower(regexp_replace(raw #>> '{}', '^\s+|\s+$', '', 'g'));
-
     -- No token yet: name the account in the claims so row-level security lets us read it.
     PERFORM set_config('request.jwt.claims', jsonb_build_object('email', v_email)::text, true);
     SELECT u.id INTO uid FROM public.users AS u WHERE u.email = v_email;

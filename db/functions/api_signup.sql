@@ -10,24 +10,9 @@ SET search_path = pg_catalog
 AS $$
 DECLARE
     body jsonb := coalesce(args, '{}'::jsonb);
-    raw jsonb := body -> 'email';
-    v_email text;
+    v_email text := core.parse_email(body -> 'email');
     uid uuid;
 BEGIN
-    IF raw IS NULL OR jsonb_typeof(raw) = 'null'
-        OR (jsonb_typeof(raw) = 'string' AND (raw #>> '{}') ~ '^\s*$') THEN
-        PERFORM core.fail(400, 'Email is required', 'VALIDATION_ERROR', '{"field": "email"}');
-    END IF;
-    IF jsonb_typeof(raw) <> 'string' THEN
-        PERFORM core.fail(400, 'Invalid email format', 'VALIDATION_ERROR', '{"field": "email"}');
-    END IF;
-    v_email := lower(regexp_replace(raw #>> '{}', '^\s+|\s+$', '', 'g'));
-    IF v_email !~ '^[^\s@]+@[^\s@]+\.[^\s@]+$' THEN
-        PERFORM core.fail(400, 'Invalid email format', 'VALIDATION_ERROR', '{"field": "email"}');
-    END IF;
-    IF char_length(v_email) > 254 THEN
-        PERFORM core.fail(400, 'Email address too long', 'VALIDATION_ERROR', '{"field": "email"}');
-    END IF;
     -- The whole body is validated before the account exists (a bad body is a 400 even for a taken email).
     PERFORM core.apply_profile(NULL, body);
 

@@ -10,15 +10,11 @@ SET search_path = pg_catalog
 AS $$
 DECLARE
     uid uuid := core.require_user();
-    stage jsonb := coalesce(args, '{}'::jsonb) -> 'cycle_stage';
+    stage jsonb := core.require_value('cycle_stage', coalesce(args, '{}'::jsonb) -> 'cycle_stage');
     derived text;
     changes jsonb;
     updated timestamptz;
 BEGIN
-    IF stage IS NULL OR jsonb_typeof(stage) = 'null'
-        OR (jsonb_typeof(stage) = 'string' AND (stage #>> '{}') ~ '^\s*$') THEN
-        PERFORM core.fail(400, 'cycle_stage is required', 'VALIDATION_ERROR', '{"field": "cycle_stage"}');
-    END IF;
     derived := core.derived_medication_status(stage #>> '{}');
     changes := jsonb_build_object('cycle_stage', stage);
     IF derived IS NOT NULL THEN

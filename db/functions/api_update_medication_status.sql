@@ -10,14 +10,9 @@ SET search_path = pg_catalog
 AS $$
 DECLARE
     uid uuid := core.require_user();
-    status jsonb := coalesce(args, '{}'::jsonb) -> 'medication_status';
+    status jsonb := core.require_value('medication_status', coalesce(args, '{}'::jsonb) -> 'medication_status');
     updated timestamptz;
 BEGIN
-    IF status IS NULL OR jsonb_typeof(status) = 'null'
-        OR (jsonb_typeof(status) = 'string' AND (status #>> '{}') ~ '^\s*$') THEN
-        PERFORM core.fail(400, 'medication_status is required', 'VALIDATION_ERROR',
-            '{"field": "medication_status"}');
-    END IF;
     PERFORM core.apply_profile(uid, jsonb_build_object('medication_status', status));
 
     SELECT p.medication_status_updated INTO updated FROM public.user_profiles AS p WHERE p.user_id = uid;

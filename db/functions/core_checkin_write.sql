@@ -181,6 +181,35 @@ $$;
 COMMENT ON FUNCTION core.checkin_existing(uuid, date) IS
 '{id, mood_today, confidence_today, date_submitted} of the user''s live check-in on p_date, or NULL.';
 
+CREATE OR REPLACE FUNCTION core.checkin_append(
+    p_user_id uuid,
+    p_checkin_id uuid,
+    p_action text,
+    p_event_type text,
+    p_event_subtype text,
+    p_event_data jsonb,
+    p_occurred_at timestamptz,
+    p_local_date date,
+    p_related_event_id uuid DEFAULT NULL
+)
+RETURNS void
+LANGUAGE sql
+VOLATILE
+SET search_path = pg_catalog
+AS $$
+    INSERT INTO public.health_events (
+        user_id, event_type, event_subtype, event_data, occurred_at, local_date,
+        action, source, source_version, correlation_id, related_event_id
+    ) VALUES (
+        p_user_id, p_event_type, p_event_subtype, p_event_data, p_occurred_at, p_local_date,
+        p_action, 'checkin_v1', 'v1-compat', p_checkin_id, p_related_event_id
+    )
+$$;
+
+COMMENT ON FUNCTION core.checkin_append(uuid, uuid, text, text, text, jsonb, timestamptz, date, uuid) IS
+'Append one event of check-in p_checkin_id (correlation_id; source checkin_v1, source_version v1-compat): '
+'p_action record, or correct/retract of p_related_event_id.';
+
 CREATE OR REPLACE FUNCTION core.checkin_create(
     p_user_id uuid, p_fields jsonb, p_date date, p_checkin_type text DEFAULT 'standard'
 )
@@ -211,13 +240,8 @@ BEGIN
         -- The canonical keys obey their type's registry rules, like any V2 event ("fields" is the V1
         -- answers, already validated by core.validate_checkin, and may exceed the V2 size cap).
         PERFORM core.validate_event_data(p.event_type, p.event_data - 'fields');
-        INSERT INTO public.health_events (
-            user_id, event_type, event_subtype, event_data, occurred_at, local_date,
-            action, source, source_version, correlation_id
-        ) VALUES (
-            p_user_id, p.event_type, p.event_subtype, p.event_data, v_at, p_date,
-            'record', 'checkin_v1', 'v1-compat', v_id
-        );
+        PERFORM core.checkin_append(p_user_id, v_id, 'record', p.event_type, p.event_subtype, p.event_data, v_at,
+            p_date);
     END LOOP;
     RETURN v_id;
 END
@@ -303,23 +327,12 @@ BEGIN
         ORDER BY e.position DESC
         LIMIT 1;
         IF NOT FOUND THEN
-            INSERT INTO public.health_events (
-                user_id, event_type, event_subtype, event_data, occurred_at, local_date,
-                action, source, source_version, correlation_id
-            ) VALUES (
-                p_user_id, p.event_type, p.event_subtype, p.event_data, v_at, v_date,
-                'record', 'checkin_v1', 'v1-compat', p_id
-            );
+            PERFORM core.checkin_append(p_user_id, p_id, 'record', p.event_type, p.event_subtype, p.event_data, v_at,
+                v_date);
             changed := TRUE;
         ELSIF moved OR ev.event_data IS DISTINCT FROM p.event_data THEN
-            INSERT INTO public.health_events (
-                user_id, event_type, event_subtype, event_data, occurred_at, local_date,
-                action, source, source_version, correlation_id, related_event_id
-            ) VALUES (
-                p_user_id, p.event_type, p.event_subtype, p.event_data,
-                CASE WHEN moved THEN v_at ELSE ev.occurred_at END, v_date,
-                'correct', 'checkin_v1', 'v1-compat', p_id, ev.id
-            );
+            PERFORM core.checkin_append(p_user_id, p_id, 'correct', p.event_type, p.event_subtype, p.event_data,
+                CASE WHEN moved THEN v_at ELSE ev.occurred_at END, v_date, ev.id);
             changed := TRUE;
         END IF;
     END LOOP;
@@ -354,13 +367,8 @@ BEGIN
         WHERE e.correlation_id = p_id AND e.user_id = p_user_id AND e.source = 'checkin_v1'
         ORDER BY e.position
     LOOP
-        INSERT INTO public.health_events (
-            user_id, event_type, event_subtype, event_data, occurred_at, local_date,
-            action, source, source_version, correlation_id, related_event_id
-        ) VALUES (
-            p_user_id, ev.event_type, ev.event_subtype, '{}'::jsonb, ev.occurred_at, ev.local_date,
-            'retract', 'checkin_v1', 'v1-compat', p_id, ev.id
-        );
+        PERFORM core.checkin_append(p_user_id, p_id, 'retract', ev.event_type, ev.event_subtype, '{}'::jsonb,
+            ev.occurred_at, ev.local_date, ev.id);
     END LOOP;
 END
 $$;

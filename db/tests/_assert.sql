@@ -89,3 +89,30 @@ BEGIN
     END IF;
 END
 $$;
+
+-- The error a statement raises: {"state", "message", "detail"}, or NULL when it raises nothing. A JSON
+-- DETAIL (core.fail's) is parsed; any other non-empty DETAIL comes back as a JSON string.
+CREATE OR REPLACE FUNCTION tests.error_of(stmt text)
+RETURNS jsonb
+LANGUAGE plpgsql
+SET search_path = pg_catalog
+AS $$
+DECLARE
+    st text;
+    msg text;
+    det text;
+BEGIN
+    BEGIN
+        EXECUTE stmt;
+    EXCEPTION WHEN OTHERS THEN
+        GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT, det = PG_EXCEPTION_DETAIL;
+        RETURN jsonb_build_object(
+            'state', st, 'message', msg,
+            'detail', CASE WHEN det LIKE '{%' THEN det::jsonb WHEN det <> '' THEN to_jsonb(det) END
+        );
+    END;
+    RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION tests.error_of(text) IS
+'The error `stmt` raises as {state, message, detail (JSON DETAIL parsed)}; NULL when it raises nothing.';

@@ -2,53 +2,13 @@
 -- medication status. Route functions are called as the gateway role (novara_api) with the claims the
 -- gateway would set, so row-level security is in force; table checks run as the superuser.
 
--- Switch to the gateway role with these claims (NULL: no claims), and back.
-CREATE OR REPLACE FUNCTION tests.acc_as(p_claims jsonb)
-RETURNS void
-LANGUAGE plpgsql
-AS $$
-BEGIN
-    PERFORM set_config('request.jwt.claims', coalesce(p_claims::text, ''), true);
-    PERFORM set_config('role', 'novara_api', true);
-END
-$$;
-
-CREATE OR REPLACE FUNCTION tests.acc_admin()
-RETURNS void
-LANGUAGE plpgsql
-AS $$
-BEGIN
-    PERFORM set_config('role', 'none', true);
-END
-$$;
-
--- The error a statement raises: {"state", "message", "detail"} (detail parsed as JSON), or NULL.
-CREATE OR REPLACE FUNCTION tests.acc_error(stmt text)
-RETURNS jsonb
-LANGUAGE plpgsql
-AS $$
-DECLARE
-    st text;
-    msg text;
-    det text;
-BEGIN
-    BEGIN
-        EXECUTE stmt;
-    EXCEPTION WHEN OTHERS THEN
-        GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT, det = PG_EXCEPTION_DETAIL;
-        RETURN jsonb_build_object('state', st, 'message', msg, 'detail', CASE WHEN det LIKE '{%' THEN det::jsonb END);
-    END;
-    RETURN NULL;
-END
-$$;
-
 -- Assert a 400 naming a field: SQLSTATE NV400, exact message, code VALIDATION_ERROR, detail.field.
 CREATE OR REPLACE FUNCTION tests.acc_assert_400(stmt text, message text, field text)
 RETURNS void
 LANGUAGE plpgsql
 AS $$
 DECLARE
-    e jsonb := tests.acc_error(stmt);
+    e jsonb := tests.error_of(stmt);
 BEGIN
     PERFORM tests.assert_json_eq(
         e, jsonb_build_object(
@@ -69,9 +29,9 @@ AS $$
 DECLARE
     r jsonb;
 BEGIN
-    PERFORM tests.acc_as(NULL);
+    PERFORM tests.as_gateway();
     r := api.signup(body);
-    PERFORM tests.acc_admin();
+    PERFORM tests.as_superuser();
     RETURN (r #>> '{user,id}')::uuid;
 END
 $$;
@@ -84,7 +44,7 @@ DECLARE
     r jsonb;
     uid uuid;
 BEGIN
-    PERFORM tests.acc_as(NULL);
+    PERFORM tests.as_gateway();
     r := api.signup('{"email": "  Ann@Example.COM ", "nickname": "  Ann ", "confidence_meds": 3,
         "confidence_costs": "8", "confidence_overall": 6, "timezone": "Europe/Paris", "email_opt_in": false,
         "primary_need": "medication", "cycle_stage": "stimulation", "top_concern": "costs",
@@ -93,7 +53,7 @@ BEGIN
     -- the claims now name the new account (transaction-local), so it reads its own rows
     PERFORM tests.assert_eq(core.claim_email(), 'ann@example.com', 'signup sets the claims');
     PERFORM tests.assert_eq(r -> 'user', api.me() -> 'user', 'me agrees with signup');
-    PERFORM tests.acc_admin();
+    PERFORM tests.as_superuser();
 
     uid := (r #>> '{user,id}')::uuid;
     PERFORM tests.assert_true(uid <> '00000000-0000-0000-0000-000000000001'::uuid, 'user_id in args ignored');
@@ -121,9 +81,9 @@ AS $$
 DECLARE
     r jsonb;
 BEGIN
-    PERFORM tests.acc_as(NULL);
+    PERFORM tests.as_gateway();
     r := api.signup('{"email": "bo@example.com", "confidence_meds": null, "nickname": "", "cycle_stage": ""}');
-    PERFORM tests.acc_admin();
+    PERFORM tests.as_superuser();
     PERFORM tests.assert_json_eq((r -> 'user') - 'id' - 'created_at', '{"email": "bo@example.com", "nickname": null,
         "timezone": "America/Los_Angeles", "email_opt_in": true, "status": "active", "confidence_meds": 5,
         "confidence_costs": 5, "confidence_overall": 5, "primary_need": null, "cycle_stage": null,
@@ -141,7 +101,7 @@ AS $$
 DECLARE
     long_local text := repeat('a', 245);
 BEGIN
-    PERFORM tests.acc_as(NULL);
+    PERFORM tests.as_gateway();
     PERFORM tests.acc_assert_400($q$SELECT api.signup('{}')$q$, 'Email is required', 'email');
     PERFORM tests.acc_assert_400($q$SELECT api.signup()$q$, 'Email is required', 'email');
     PERFORM tests.acc_assert_400($q$SELECT api.signup(NULL)$q$, 'Email is required', 'email');
@@ -163,7 +123,7 @@ BEGIN
         api.signup(format('{"email": "\t %s@EXAMPLE.com\n"}', repeat('b', 242))::jsonb) #>> '{user,email}',
         repeat('b', 242) || '@example.com', '254 characters accepted, trimmed and lower-cased'
     );
-    PERFORM tests.acc_admin();
+    PERFORM tests.as_superuser();
     PERFORM tests.assert_eq((SELECT count(*) FROM public.users), 1::bigint, 'only the valid signup wrote');
 END
 $$;
@@ -174,15 +134,15 @@ LANGUAGE plpgsql
 AS $$
 BEGIN
     PERFORM tests.acc_signup('{"email": "cat@example.com"}');
-    PERFORM tests.acc_as(NULL);
-    PERFORM tests.assert_json_eq(tests.acc_error($q$SELECT api.signup('{"email": "cat@example.com"}')$q$),
+    PERFORM tests.as_gateway();
+    PERFORM tests.assert_json_eq(tests.error_of($q$SELECT api.signup('{"email": "cat@example.com"}')$q$),
         '{"state": "NV409", "message": "User already exists", "detail": {"code": "USER_EXISTS"}}', 'same email');
     PERFORM tests.assert_raises($q$SELECT api.signup('{"email": "  CAT@Example.Com  "}')$q$,
         'NV409', 'User already exists', 'different case and whitespace');
     -- a bad body is a 400 even when the email is taken (validated before the account is created)
     PERFORM tests.acc_assert_400($q$SELECT api.signup('{"email": "cat@example.com", "confidence_meds": 11}')$q$,
         'confidence_meds must be between 1 and 10', 'confidence_meds');
-    PERFORM tests.acc_admin();
+    PERFORM tests.as_superuser();
     PERFORM tests.assert_eq((SELECT count(*) FROM public.users), 1::bigint, 'one account');
     PERFORM tests.assert_eq((SELECT count(*) FROM public.user_profiles), 1::bigint, 'one profile');
 END
@@ -193,7 +153,7 @@ RETURNS void
 LANGUAGE plpgsql
 AS $$
 BEGIN
-    PERFORM tests.acc_as(NULL);
+    PERFORM tests.as_gateway();
     PERFORM tests.acc_assert_400(
         format($q$SELECT api.signup('{"email": "dee@example.com", "nickname": "%s"}')$q$, repeat('n', 51)),
         'Nickname too long (max 50 characters)', 'nickname'
@@ -205,11 +165,11 @@ BEGIN
     PERFORM tests.acc_assert_400($q$SELECT api.signup('{"email": "dee@example.com", "cycle_stage": "done"}')$q$,
         'cycle_stage must be one of: considering, ivf_prep, stimulation, retrieval, transfer, tww, pregnant, '
         'between_cycles', 'cycle_stage');
-    PERFORM tests.acc_admin();
+    PERFORM tests.as_superuser();
     PERFORM tests.assert_eq((SELECT count(*) FROM public.users), 0::bigint, 'no account');
     PERFORM tests.assert_eq((SELECT count(*) FROM public.user_profiles), 0::bigint, 'no profile');
     -- 50 characters after trimming is fine
-    PERFORM tests.acc_as(NULL);
+    PERFORM tests.as_gateway();
     PERFORM tests.assert_eq(
         api.signup(jsonb_build_object('email', 'dee@example.com', 'nickname', ' ' || repeat('n', 50) || ' '))
         #>> '{user,nickname}', repeat('n', 50), 'nickname of 50 characters'
@@ -226,7 +186,7 @@ DECLARE
     before jsonb;
 BEGIN
     before := core.user_json(uid);
-    PERFORM tests.acc_as('{"email": "eve@example.com"}');
+    PERFORM tests.as_gateway('{"email": "eve@example.com"}');
     PERFORM tests.acc_assert_400(format($q$SELECT api.update_me('{"nickname": "%s"}')$q$, repeat('x', 51)),
         'Nickname too long (max 50 characters)', 'nickname');
     PERFORM tests.acc_assert_400($q$SELECT api.update_me('{"nickname": 5}')$q$, 'nickname must be a string', 'nickname');
@@ -269,13 +229,13 @@ BEGIN
     -- one bad field among good ones: nothing is written
     PERFORM tests.acc_assert_400($q$SELECT api.update_me('{"nickname": "Changed", "confidence_meds": 99}')$q$,
         'confidence_meds must be between 1 and 10', 'confidence_meds');
-    PERFORM tests.acc_admin();
+    PERFORM tests.as_superuser();
     PERFORM tests.assert_json_eq(core.user_json(uid), before, 'profile unchanged after every refused update');
     -- the largest accepted values
-    PERFORM tests.acc_as('{"email": "eve@example.com"}');
+    PERFORM tests.as_gateway('{"email": "eve@example.com"}');
     PERFORM api.update_me(jsonb_build_object('primary_need', repeat('p', 100), 'top_concern', repeat('t', 200),
         'onboarding_path', repeat('o', 100), 'confidence_meds', 10, 'confidence_costs', 1));
-    PERFORM tests.acc_admin();
+    PERFORM tests.as_superuser();
     PERFORM tests.assert_eq((SELECT char_length(p.top_concern) FROM public.user_profiles AS p), 200, 'max lengths');
 END
 $$;
@@ -289,14 +249,14 @@ DECLARE
     b uuid := tests.acc_signup('{"email": "gus@example.com", "nickname": "Gus"}');
     r jsonb;
 BEGIN
-    PERFORM tests.acc_as('{"email": "fay@example.com"}');
+    PERFORM tests.as_gateway('{"email": "fay@example.com"}');
     r := api.update_me(jsonb_build_object(
         'nickname', 'Fay B', 'timezone', 'america/new_york', 'confidence_meds', '7', 'confidence_costs', null,
         'email_opt_in', FALSE, 'top_concern', 'side effects', 'medication_status', 'starting_soon',
         'onboarding_path', 'control', 'primary_need', '',
         'email', 'stolen@example.com', 'user_id', b, 'status', 'disabled', 'unknown_key', 1
     ));
-    PERFORM tests.acc_admin();
+    PERFORM tests.as_superuser();
     PERFORM tests.assert_eq(r ->> 'message', 'Profile updated successfully', 'message');
     PERFORM tests.assert_eq(r -> 'success', 'true'::jsonb, 'success');
     PERFORM tests.assert_json_eq((r -> 'user') - 'created_at', jsonb_build_object(
@@ -313,7 +273,7 @@ BEGIN
         'medication_status_updated stamped'
     );
     -- an empty body changes nothing; null clears a nullable field
-    PERFORM tests.acc_as('{"email": "fay@example.com"}');
+    PERFORM tests.as_gateway('{"email": "fay@example.com"}');
     PERFORM tests.assert_json_eq(api.update_me() -> 'user', r -> 'user', 'empty body');
     PERFORM tests.assert_eq(api.update_me('{"nickname": null}') #>> '{user,nickname}', NULL, 'null clears');
 END
@@ -327,7 +287,7 @@ DECLARE
     r jsonb;
 BEGIN
     PERFORM tests.acc_signup('{"email": "hal@example.com"}');
-    PERFORM tests.acc_as('{"email": "hal@example.com"}');
+    PERFORM tests.as_gateway('{"email": "hal@example.com"}');
     PERFORM tests.assert_eq(api.me() #>> '{user,baseline_completed}', 'false', 'new account');
     PERFORM tests.assert_eq(api.update_me('{"nickname": "Hal"}') #>> '{user,baseline_completed}', 'false', 'nick');
     PERFORM tests.assert_eq(api.update_me('{"primary_need": "x"}') #>> '{user,baseline_completed}', 'false', 'need');
@@ -342,7 +302,7 @@ BEGIN
         'explicit false'
     );
     -- at signup, a complete body completes the baseline at once
-    PERFORM tests.acc_as(NULL);
+    PERFORM tests.as_gateway();
     r := api.signup('{"email": "ida@example.com", "nickname": "Ida", "primary_need": "support",
         "cycle_stage": "tww"}');
     PERFORM tests.assert_eq(r #>> '{user,baseline_completed}', 'true', 'complete signup');
@@ -361,10 +321,10 @@ DECLARE
     uid uuid := tests.acc_signup('{"email": "lea@example.com"}');
     r jsonb;
 BEGIN
-    PERFORM tests.acc_as('{"email": "lea@example.com"}');
+    PERFORM tests.as_gateway('{"email": "lea@example.com"}');
     r := api.update_baseline('{"nickname": "Lea", "confidence_meds": 2, "confidence_costs": "3",
         "confidence_overall": 4, "top_concern": "money", "primary_need": "plan", "user_id": null}');
-    PERFORM tests.acc_admin();
+    PERFORM tests.as_superuser();
     PERFORM tests.assert_eq(r ->> 'message', 'Baseline data updated successfully', 'message');
     PERFORM tests.assert_eq(r -> 'success', 'true'::jsonb, 'success');
     PERFORM tests.assert_json_eq(
@@ -376,7 +336,7 @@ BEGIN
             'top_concern', 'money', 'primary_need', 'plan', 'baseline_completed', TRUE, 'id', uid)
     );
     PERFORM tests.assert_json_eq(core.user_json(uid), r -> 'user', 'stored as returned');
-    PERFORM tests.acc_as('{"email": "lea@example.com"}');
+    PERFORM tests.as_gateway('{"email": "lea@example.com"}');
     PERFORM tests.acc_assert_400($q$SELECT api.update_baseline('{"confidence_overall": 0}')$q$,
         'confidence_overall must be between 1 and 10', 'confidence_overall');
     PERFORM tests.acc_assert_400(format($q$SELECT api.update_baseline('{"nickname": "%s"}')$q$, repeat('y', 60)),
@@ -400,9 +360,9 @@ DECLARE
     r jsonb;
 BEGIN
     FOR stage IN SELECT jsonb_object_keys(expected) LOOP
-        PERFORM tests.acc_as('{"email": "max@example.com"}');
+        PERFORM tests.as_gateway('{"email": "max@example.com"}');
         r := api.update_cycle_stage(jsonb_build_object('cycle_stage', stage));
-        PERFORM tests.acc_admin();
+        PERFORM tests.as_superuser();
         PERFORM tests.assert_json_eq(r, jsonb_build_object(
             'success', TRUE, 'message', 'Cycle stage updated successfully', 'cycle_stage', stage,
             'derived_medication_status', expected ->> stage, 'cycle_stage_updated', core.iso(now())), stage);
@@ -414,7 +374,7 @@ BEGIN
     END LOOP;
     PERFORM tests.assert_eq(core.derived_medication_status('nonsense'), NULL, 'unknown stage');
 
-    PERFORM tests.acc_as('{"email": "max@example.com"}');
+    PERFORM tests.as_gateway('{"email": "max@example.com"}');
     PERFORM tests.acc_assert_400($q$SELECT api.update_cycle_stage()$q$, 'cycle_stage is required', 'cycle_stage');
     PERFORM tests.acc_assert_400($q$SELECT api.update_cycle_stage('{"cycle_stage": null}')$q$,
         'cycle_stage is required', 'cycle_stage');
@@ -426,7 +386,7 @@ BEGIN
     PERFORM tests.acc_assert_400($q$SELECT api.update_cycle_stage('{"cycle_stage": 3}')$q$,
         'cycle_stage must be one of: considering, ivf_prep, stimulation, retrieval, transfer, tww, pregnant, '
         'between_cycles', 'cycle_stage');
-    PERFORM tests.acc_admin();
+    PERFORM tests.as_superuser();
     PERFORM tests.assert_eq(
         (SELECT p.cycle_stage FROM public.user_profiles AS p WHERE p.user_id = uid), 'between_cycles',
         'refused updates wrote nothing'
@@ -447,28 +407,28 @@ DECLARE
     r jsonb;
 BEGIN
     UPDATE public.user_profiles SET cycle_stage_updated = old, medication_status_updated = old WHERE user_id = uid;
-    PERFORM tests.acc_as('{"email": "ned@example.com"}');
+    PERFORM tests.as_gateway('{"email": "ned@example.com"}');
     r := api.update_cycle_stage('{"cycle_stage": "transfer"}');
     PERFORM tests.assert_eq(r ->> 'cycle_stage_updated', old_iso, 'same stage: stamp kept');
     r := api.update_medication_status('{"medication_status": "taking"}');
     PERFORM tests.assert_eq(r ->> 'medication_status_updated', old_iso, 'same status: stamp kept');
     r := api.update_me('{"nickname": "Ned"}');
-    PERFORM tests.acc_admin();
+    PERFORM tests.as_superuser();
     PERFORM tests.assert_eq(
         (SELECT p.cycle_stage_updated FROM public.user_profiles AS p WHERE p.user_id = uid), old, 'other field: kept'
     );
-    PERFORM tests.acc_as('{"email": "ned@example.com"}');
+    PERFORM tests.as_gateway('{"email": "ned@example.com"}');
     r := api.update_cycle_stage('{"cycle_stage": "tww"}');
     PERFORM tests.assert_eq(r ->> 'cycle_stage_updated', now_iso, 'new stage: stamped');
-    PERFORM tests.acc_admin();
+    PERFORM tests.as_superuser();
     -- tww derives "taking", which it already was: that stamp stays
     PERFORM tests.assert_eq(
         (SELECT p.medication_status_updated FROM public.user_profiles AS p WHERE p.user_id = uid), old,
         'derived status unchanged: kept'
     );
-    PERFORM tests.acc_as('{"email": "ned@example.com"}');
+    PERFORM tests.as_gateway('{"email": "ned@example.com"}');
     r := api.update_cycle_stage('{"cycle_stage": "pregnant"}');
-    PERFORM tests.acc_admin();
+    PERFORM tests.as_superuser();
     PERFORM tests.assert_eq(
         (SELECT p.medication_status_updated FROM public.user_profiles AS p WHERE p.user_id = uid), now(),
         'derived status changed: stamped'
@@ -488,9 +448,9 @@ BEGIN
     FOREACH status IN ARRAY ARRAY[
         'taking', 'starting_soon', 'not_taking', 'between_cycles', 'finished_treatment', 'pregnancy_support'
     ] LOOP
-        PERFORM tests.acc_as('{"email": "ola@example.com"}');
+        PERFORM tests.as_gateway('{"email": "ola@example.com"}');
         r := api.update_medication_status(jsonb_build_object('medication_status', status));
-        PERFORM tests.acc_admin();
+        PERFORM tests.as_superuser();
         PERFORM tests.assert_json_eq(r, jsonb_build_object(
             'success', TRUE, 'message', 'Medication status updated successfully', 'medication_status', status,
             'medication_status_updated', core.iso(now())), status);
@@ -501,7 +461,7 @@ BEGIN
     PERFORM tests.assert_eq(
         (SELECT p.cycle_stage FROM public.user_profiles AS p WHERE p.user_id = uid), 'stimulation', 'stage untouched'
     );
-    PERFORM tests.acc_as('{"email": "ola@example.com"}');
+    PERFORM tests.as_gateway('{"email": "ola@example.com"}');
     PERFORM tests.acc_assert_400($q$SELECT api.update_medication_status('{}')$q$,
         'medication_status is required', 'medication_status');
     PERFORM tests.acc_assert_400($q$SELECT api.update_medication_status('{"medication_status": ""}')$q$,
@@ -520,25 +480,25 @@ DECLARE
     uid uuid := tests.acc_signup('{"email": "pia@example.com", "nickname": "Pia"}');
     r jsonb;
 BEGIN
-    PERFORM tests.acc_as(NULL);
+    PERFORM tests.as_gateway();
     r := api.login('{"email": "  PIA@example.com "}');
     PERFORM tests.assert_eq(r -> 'userExists', 'true'::jsonb, 'userExists');
     PERFORM tests.assert_eq(r -> 'success', 'true'::jsonb, 'success');
     PERFORM tests.assert_eq(r #>> '{user,id}', uid::text, 'the account');
     -- the claims now name the account for the rest of the transaction
     PERFORM tests.assert_json_eq(api.me() -> 'user', r -> 'user', 'me after login');
-    PERFORM tests.acc_admin();
+    PERFORM tests.as_superuser();
     PERFORM tests.assert_json_eq(r -> 'user', core.user_json(uid), 'full user object');
 
-    PERFORM tests.acc_as(NULL);
+    PERFORM tests.as_gateway();
     PERFORM tests.acc_assert_400($q$SELECT api.login('{}')$q$, 'Email is required', 'email');
     PERFORM tests.acc_assert_400($q$SELECT api.login('{"email": ""}')$q$, 'Email is required', 'email');
     PERFORM tests.acc_assert_400($q$SELECT api.login('{"email": null}')$q$, 'Email is required', 'email');
     PERFORM tests.acc_assert_400($q$SELECT api.login('{"email": 7}')$q$, 'Invalid email format', 'email');
-    PERFORM tests.assert_json_eq(tests.acc_error($q$SELECT api.login('{"email": "nobody@example.com"}')$q$),
+    PERFORM tests.assert_json_eq(tests.error_of($q$SELECT api.login('{"email": "nobody@example.com"}')$q$),
         '{"state": "NV404", "message": "User not found. Please sign up first.", "detail": {"code": "USER_NOT_FOUND"}}');
     -- other users' claims do not help: login always looks up the email it was given
-    PERFORM tests.acc_as('{"email": "pia@example.com"}');
+    PERFORM tests.as_gateway('{"email": "pia@example.com"}');
     PERFORM tests.assert_raises($q$SELECT api.login('{"email": "nobody@example.com"}')$q$, 'NV404');
 END
 $$;
@@ -552,15 +512,15 @@ DECLARE
     b uuid := tests.acc_signup('{"email": "rae@example.com", "nickname": "Rae"}');
     p jsonb;
 BEGIN
-    PERFORM tests.acc_as('{"email": "quin@example.com", "exp": 9999999999}');
+    PERFORM tests.as_gateway('{"email": "quin@example.com", "exp": 9999999999}');
     PERFORM tests.assert_eq(api.me() #>> '{user,id}', a::text, 'email-only token');
-    PERFORM tests.acc_as(jsonb_build_object('id', a, 'email', 'quin@example.com', 'nickname', 'Quin'));
+    PERFORM tests.as_gateway(jsonb_build_object('id', a, 'email', 'quin@example.com', 'nickname', 'Quin'));
     PERFORM tests.assert_eq(api.me() #>> '{user,id}', a::text, 'issued token');
-    PERFORM tests.acc_as(jsonb_build_object('id', b, 'email', 'quin@example.com'));
+    PERFORM tests.as_gateway(jsonb_build_object('id', b, 'email', 'quin@example.com'));
     PERFORM tests.assert_eq(api.me() #>> '{user,id}', b::text, 'id wins over email');
-    PERFORM tests.acc_as(jsonb_build_object('id', b));
+    PERFORM tests.as_gateway(jsonb_build_object('id', b));
     p := api.profile();
-    PERFORM tests.acc_admin();
+    PERFORM tests.as_superuser();
     PERFORM tests.assert_json_eq(p, jsonb_build_object('success', TRUE, 'cycle_stage_updated', NULL,
         'medication_status_updated', NULL) || core.user_json(b), 'profile is flat');
     PERFORM tests.assert_eq(p ->> 'nickname', 'Rae', 'profile of B');
@@ -578,17 +538,17 @@ BEGIN
     FOREACH fn IN ARRAY ARRAY[
         'me', 'profile', 'update_me', 'update_baseline', 'update_cycle_stage', 'update_medication_status'
     ] LOOP
-        PERFORM tests.acc_as(NULL);
-        PERFORM tests.assert_json_eq(tests.acc_error(format('SELECT api.%I(%L)', fn, '{"cycle_stage": "tww"}')),
+        PERFORM tests.as_gateway();
+        PERFORM tests.assert_json_eq(tests.error_of(format('SELECT api.%I(%L)', fn, '{"cycle_stage": "tww"}')),
             '{"state": "NV401", "message": "Access token required", "detail": {"code": "AUTH_REQUIRED"}}', fn);
-        PERFORM tests.acc_as('{"email": "ghost@example.com"}');
-        PERFORM tests.assert_json_eq(tests.acc_error(format('SELECT api.%I(%L)', fn, '{"cycle_stage": "tww"}')),
+        PERFORM tests.as_gateway('{"email": "ghost@example.com"}');
+        PERFORM tests.assert_json_eq(tests.error_of(format('SELECT api.%I(%L)', fn, '{"cycle_stage": "tww"}')),
             '{"state": "NV404", "message": "User not found", "detail": {"code": "USER_NOT_FOUND"}}', fn);
-        PERFORM tests.acc_as('{"id": "6f1c1e43-63c6-4be5-a1c4-8f59e2f3a0b7", "email": "sam@example.com"}');
+        PERFORM tests.as_gateway('{"id": "6f1c1e43-63c6-4be5-a1c4-8f59e2f3a0b7", "email": "sam@example.com"}');
         PERFORM tests.assert_raises(format('SELECT api.%I(%L)', fn, '{"cycle_stage": "tww"}'), 'NV404',
             'User not found', fn || ': unknown id, even with a known email');
         -- a user_id in the body never names the user
-        PERFORM tests.acc_as(NULL);
+        PERFORM tests.as_gateway();
         PERFORM tests.assert_raises(
             format('SELECT api.%I(%L)', fn, '{"user_id": "' || (SELECT u.id FROM public.users AS u) || '"}'),
             'NV401', 'Access token required', fn || ': body user_id ignored'
@@ -633,7 +593,3 @@ BEGIN
         'user_json not callable by the gateway role');
 END
 $$;
-
--- The gateway role runs the tests' own helpers in these tests (this database is thrown away afterwards).
-GRANT USAGE ON SCHEMA tests TO novara_api;
-GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA tests TO novara_api;

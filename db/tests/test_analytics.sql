@@ -1,19 +1,5 @@
 -- api.analytics: timeframes, adherence, mood trend, never stale.
 
-CREATE OR REPLACE FUNCTION tests.an_user(p_email text, p_tz text DEFAULT 'America/Los_Angeles')
-RETURNS uuid
-LANGUAGE plpgsql
-AS $$
-DECLARE
-    uid uuid;
-BEGIN
-    INSERT INTO public.users (email) VALUES (p_email) RETURNING id INTO uid;
-    INSERT INTO public.user_profiles (user_id, timezone) VALUES (uid, p_tz);
-    PERFORM set_config('request.jwt.claims', json_build_object('email', p_email)::text, true);
-    RETURN uid;
-END
-$$;
-
 -- An event of the current user at local noon p_days_ago local days before their local today.
 CREATE OR REPLACE FUNCTION tests.an_event(
     p_type text, p_data jsonb, p_days_ago integer, p_subtype text DEFAULT NULL, p_hour integer DEFAULT 12
@@ -21,13 +7,14 @@ CREATE OR REPLACE FUNCTION tests.an_event(
 RETURNS text
 LANGUAGE sql
 AS $$
-    SELECT api.create_event(jsonb_strip_nulls(jsonb_build_object(
-        'event_type', p_type, 'event_subtype', p_subtype, 'event_data', p_data,
-        'occurred_at', core.iso(
+    SELECT tests.add_event(
+        p_type, p_data,
+        core.iso(
             ((core.local_date(core.current_user_id()) - p_days_ago) + make_time(p_hour, 0, 0))
             AT TIME ZONE core.user_timezone(core.current_user_id())
-        )
-    ))) -> 'event' ->> 'id'
+        ),
+        p_subtype
+    )
 $$;
 
 CREATE OR REPLACE FUNCTION tests.test_analytics_timeframes()
@@ -39,7 +26,7 @@ DECLARE
     res jsonb;
     a jsonb;
 BEGIN
-    PERFORM tests.an_user('ann@example.com', 'Pacific/Auckland');
+    PERFORM tests.make_user('ann@example.com', 'Pacific/Auckland');
     today := core.local_date(core.current_user_id());
     PERFORM tests.an_event('mood', '{"mood": "good", "confidence": 6}', 0, 'daily_checkin', 0);
     PERFORM tests.an_event('note', '{"text": "x"}', 6);
@@ -97,7 +84,7 @@ DECLARE
     d text;
 BEGIN
     PERFORM tests.assert_raises($q$SELECT api.analytics('{}')$q$, 'NV401', 'Access token required');
-    PERFORM tests.an_user('ann@example.com');
+    PERFORM tests.make_user('ann@example.com');
     PERFORM tests.assert_raises($q$SELECT api.analytics('{"timeframe": "year"}')$q$, 'NV400',
         'timeframe must be one of: week, month, quarter');
     PERFORM tests.assert_raises($q$SELECT api.analytics('{"timeframe": "WEEK"}')$q$, 'NV400', 'timeframe must be%');
@@ -125,7 +112,7 @@ AS $$
 DECLARE
     wrong text;
 BEGIN
-    PERFORM tests.an_user('ann@example.com');
+    PERFORM tests.make_user('ann@example.com');
     -- taken 1, taken 1, partial 0.5, missed 0, skipped 0; not_tracked and not_applicable are not counted
     PERFORM tests.an_event('medication', '{"status": "taken"}', 0, NULL, 8);
     PERFORM tests.an_event('medication', '{"status": "taken"}', 1);
@@ -145,7 +132,7 @@ BEGIN
         (SELECT id FROM public.health_events WHERE event_data ->> 'status' = 'skipped')));
     PERFORM tests.assert_eq(api.analytics('{}') -> 'analytics' -> 'adherence_rate', '87.5'::jsonb);
     -- one decimal: 2 taken + 1 missed on another user = 66.7
-    PERFORM tests.an_user('bob@example.com');
+    PERFORM tests.make_user('bob@example.com');
     PERFORM tests.an_event('medication', '{"status": "taken"}', 0, NULL, 1);
     PERFORM tests.an_event('medication', '{"status": "taken"}', 1);
     PERFORM tests.an_event('medication', '{"status": "missed"}', 1);
@@ -162,7 +149,7 @@ DECLARE
     a jsonb;
 BEGIN
     -- declining: earlier half (amazing 10, great 9) vs later half (okay 5, sad 2); the middle day is ignored
-    PERFORM tests.an_user('ann@example.com');
+    PERFORM tests.make_user('ann@example.com');
     PERFORM tests.an_event('mood', '{"mood": "amazing", "confidence": 9}', 6);
     PERFORM tests.an_event('mood', '{"mood": "great"}', 5);
     PERFORM tests.an_event('mood', '{"mood": "hopeful"}', 4);
@@ -178,7 +165,7 @@ BEGIN
     PERFORM tests.assert_json_eq(a -> 'mood_trends' -> 'mood_data' -> 5 -> 'mood_score', 'null');
 
     -- stable: 7, 7.5 vs 7.5, 8 -> +0.5 is not more than 0.5
-    PERFORM tests.an_user('bob@example.com');
+    PERFORM tests.make_user('bob@example.com');
     PERFORM tests.an_event('mood', '{"mood": "good"}', 4);
     PERFORM tests.an_event('mood', '{"mood": "good, happy"}', 3);
     PERFORM tests.an_event('mood', '{"mood": "good, happy"}', 2);
@@ -186,14 +173,14 @@ BEGIN
     PERFORM tests.assert_eq(api.analytics('{}') -> 'analytics' -> 'mood_trends' ->> 'trend', 'stable');
 
     -- improving, and the day's latest mood is the one that counts
-    PERFORM tests.an_user('cy@example.com');
+    PERFORM tests.make_user('cy@example.com');
     PERFORM tests.an_event('mood', '{"mood": "hopeful"}', 3, NULL, 8);
     PERFORM tests.an_event('mood', '{"mood": "anxious"}', 3, NULL, 20);
     PERFORM tests.an_event('mood', '{"mood": "hopeful"}', 1);
     PERFORM tests.assert_eq(api.analytics('{}') -> 'analytics' -> 'mood_trends' ->> 'trend', 'improving', '3 -> 7');
 
     -- one scored day: insufficient data
-    PERFORM tests.an_user('dee@example.com');
+    PERFORM tests.make_user('dee@example.com');
     PERFORM tests.an_event('mood', '{"mood": "hopeful"}', 3);
     PERFORM tests.an_event('mood', '{"mood": "unknown word"}', 2);
     PERFORM tests.assert_eq(api.analytics('{}') -> 'analytics' -> 'mood_trends' ->> 'trend', 'insufficient_data');
@@ -205,7 +192,7 @@ RETURNS void
 LANGUAGE plpgsql
 AS $$
 BEGIN
-    PERFORM tests.an_user('ann@example.com');
+    PERFORM tests.make_user('ann@example.com');
     PERFORM tests.an_event('medication', '{"status": "taken"}', 1);
     PERFORM public.refresh_user_metrics();
     -- written after the refresh: the materialized view does not have it, analytics does

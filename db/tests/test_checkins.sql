@@ -1,40 +1,5 @@
 -- V1 daily check-ins written as events (contract section 3, design-v2.md "A V1 check-in as events").
 
--- A user with a profile in `tz`; the request's claims name them.
-CREATE OR REPLACE FUNCTION tests.checkin_user(email text, tz text DEFAULT 'America/Los_Angeles')
-RETURNS uuid
-LANGUAGE plpgsql
-AS $$
-DECLARE
-    uid uuid;
-BEGIN
-    INSERT INTO public.users (email) VALUES (email) RETURNING id INTO uid;
-    INSERT INTO public.user_profiles (user_id, timezone) VALUES (uid, tz);
-    PERFORM set_config('request.jwt.claims', json_build_object('email', email)::text, TRUE);
-    RETURN uid;
-END
-$$;
-
--- The error `stmt` raises: {state, message, detail (parsed JSON)}; NULL when it raises nothing.
-CREATE OR REPLACE FUNCTION tests.checkin_error(stmt text)
-RETURNS jsonb
-LANGUAGE plpgsql
-AS $$
-DECLARE
-    st text;
-    msg text;
-    det text;
-BEGIN
-    BEGIN
-        EXECUTE stmt;
-    EXCEPTION WHEN OTHERS THEN
-        GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT, det = PG_EXCEPTION_DETAIL;
-        RETURN jsonb_build_object('state', st, 'message', msg, 'detail', nullif(det, '')::jsonb);
-    END;
-    RETURN NULL;
-END
-$$;
-
 -- event_data against its type's registry rules (required keys; per-key type, bounds, length, enum, items),
 -- checked with core.check_value. Raises NV400 when invalid.
 CREATE OR REPLACE FUNCTION tests.checkin_event_valid(etype text, data jsonb)
@@ -130,7 +95,7 @@ RETURNS void
 LANGUAGE plpgsql
 AS $$
 DECLARE
-    uid uuid := tests.checkin_user('ann@example.com');
+    uid uuid := tests.make_user('ann@example.com');
     r jsonb;
     c jsonb;
 BEGIN
@@ -182,7 +147,7 @@ AS $$
 DECLARE
     r jsonb;
 BEGIN
-    PERFORM tests.checkin_user('pos@example.com');
+    PERFORM tests.make_user('pos@example.com');
     r := api.create_enhanced_checkin(
         '{"mood_today": "amazing", "confidence_today": "9", "checkin_type": "standard",
           "sentiment_analysis": {"sentiment": "positive", "confidence": 0.93, "extra": "kept"}}'
@@ -213,7 +178,7 @@ DECLARE
     e jsonb;
     big jsonb;
 BEGIN
-    PERFORM tests.checkin_user('val@example.com');
+    PERFORM tests.make_user('val@example.com');
     FOR c IN
         SELECT * FROM (VALUES
             ('{"confidence_today": 5}', missing),
@@ -303,23 +268,23 @@ BEGIN
                 'Field names must be at most 100 characters')
         ) AS v (body, message)
     LOOP
-        e := tests.checkin_error(format('SELECT api.create_checkin(%L)', c.body));
+        e := tests.error_of(format('SELECT api.create_checkin(%L)', c.body));
         PERFORM tests.assert_eq(e ->> 'state', 'NV400', left(c.body, 120));
         PERFORM tests.assert_eq(e ->> 'message', c.message, left(c.body, 120));
         PERFORM tests.assert_eq(e -> 'detail' ->> 'code', 'VALIDATION_ERROR', left(c.body, 120));
     END LOOP;
 
     -- the field is named in DETAIL too
-    e := tests.checkin_error($q$SELECT api.create_checkin('{"mood_today": "ok", "confidence_today": 0}')$q$);
+    e := tests.error_of($q$SELECT api.create_checkin('{"mood_today": "ok", "confidence_today": 0}')$q$);
     PERFORM tests.assert_eq(e -> 'detail' ->> 'field', 'confidence_today');
-    e := tests.checkin_error(
+    e := tests.error_of(
         $q$SELECT api.create_checkin('{"mood_today": "ok", "confidence_today": 5, "date_submitted": "x"}')$q$
     );
     PERFORM tests.assert_eq(e -> 'detail' ->> 'field', 'date_submitted');
 
     -- 64 extras are fine, 65 are not
     SELECT jsonb_object_agg('extra_' || i, i) INTO big FROM generate_series(1, 65) AS i;
-    e := tests.checkin_error(format(
+    e := tests.error_of(format(
         'SELECT api.create_checkin(%L)', big || '{"mood_today": "ok", "confidence_today": 5}'::jsonb
     ));
     PERFORM tests.assert_eq(e ->> 'state', 'NV400');
@@ -350,7 +315,7 @@ BEGIN
         $q$SELECT api.create_checkin('{"mood_today": "ok", "confidence_today": 5}')$q$, 'NV401',
         'Access token required'
     );
-    PERFORM set_config('request.jwt.claims', '{"email": "ghost@example.com"}', TRUE);
+    PERFORM tests.as_user('ghost@example.com');
     PERFORM tests.assert_raises($q$SELECT api.list_checkins()$q$, 'NV404', 'User not found');
     PERFORM tests.assert_raises($q$SELECT api.today_checkin()$q$, 'NV404', 'User not found');
 END
@@ -361,7 +326,7 @@ RETURNS void
 LANGUAGE plpgsql
 AS $$
 DECLARE
-    uid uuid := tests.checkin_user('norm@example.com');
+    uid uuid := tests.make_user('norm@example.com');
     f jsonb;
     c jsonb;
 BEGIN
@@ -402,7 +367,7 @@ RETURNS void
 LANGUAGE plpgsql
 AS $$
 DECLARE
-    uid uuid := tests.checkin_user('full@example.com');
+    uid uuid := tests.make_user('full@example.com');
     sent jsonb := tests.checkin_full_payload();
     c jsonb;
     k text;
@@ -458,7 +423,7 @@ RETURNS void
 LANGUAGE plpgsql
 AS $$
 DECLARE
-    uid uuid := tests.checkin_user('split@example.com');
+    uid uuid := tests.make_user('split@example.com');
     sent jsonb := tests.checkin_full_payload();
     cid uuid;
     e record;
@@ -530,7 +495,7 @@ AS $$
 DECLARE
     c jsonb;
 BEGIN
-    PERFORM tests.checkin_user('phq@example.com');
+    PERFORM tests.make_user('phq@example.com');
     c := api.create_checkin(
         '{"mood_today": "tired", "confidence_today": 4, "phq4_feeling_nervous": 3, "phq4_stop_worrying": "2",
           "phq4_little_interest": 1, "phq4_feeling_down": 0, "phq4_score": 0, "phq4_anxiety": 6}'
@@ -566,9 +531,9 @@ DECLARE
     first jsonb;
     e jsonb;
 BEGIN
-    PERFORM tests.checkin_user('dup@example.com');
+    PERFORM tests.make_user('dup@example.com');
     first := api.create_checkin('{"mood_today": "good", "confidence_today": "8"}') -> 'checkin';
-    e := tests.checkin_error($q$SELECT api.create_checkin('{"mood_today": "bad", "confidence_today": 2}')$q$);
+    e := tests.error_of($q$SELECT api.create_checkin('{"mood_today": "bad", "confidence_today": 2}')$q$);
     PERFORM tests.assert_eq(e ->> 'state', 'NV409');
     PERFORM tests.assert_eq(e ->> 'message', 'You have already submitted a check-in for today. Please try again tomorrow.');
     PERFORM tests.assert_json_eq(e -> 'detail', jsonb_build_object(
@@ -577,7 +542,7 @@ BEGIN
             'date_submitted', first -> 'date_submitted')
     ));
     -- the same date sent explicitly, and through the enhanced route
-    e := tests.checkin_error(format(
+    e := tests.error_of(format(
         'SELECT api.create_enhanced_checkin(%L)',
         jsonb_build_object('mood_today', 'ok', 'confidence_today', 5, 'date_submitted', first -> 'date_submitted')
     ));
@@ -601,7 +566,7 @@ DECLARE
     again text;
     r jsonb;
 BEGIN
-    PERFORM tests.checkin_user('del@example.com');
+    PERFORM tests.make_user('del@example.com');
     cid := api.create_checkin(body) -> 'checkin' ->> 'id';
     PERFORM api.update_checkin(jsonb_build_object('id', cid, 'mood_today', 'better'));
     r := api.delete_checkin(jsonb_build_object('id', cid));
@@ -649,7 +614,7 @@ DECLARE
     first_mood uuid;
     e jsonb;
 BEGIN
-    PERFORM tests.checkin_user('upd@example.com');
+    PERFORM tests.make_user('upd@example.com');
     original := api.create_checkin(
         '{"mood_today": "hopeful", "confidence_today": 7, "user_note": "first", "extra_key": {"a": 1},
           "medication_taken": "yes", "date_submitted": "2026-03-01"}'
@@ -709,7 +674,7 @@ BEGIN
     -- moving onto a taken date: 409, nothing written
     PERFORM api.create_checkin('{"mood_today": "other", "confidence_today": 3, "date_submitted": "2026-03-02"}');
     n_before := (SELECT count(*) FROM public.health_events);
-    e := tests.checkin_error(format('SELECT api.update_checkin(%L)',
+    e := tests.error_of(format('SELECT api.update_checkin(%L)',
         jsonb_build_object('id', cid, 'date_submitted', '2026-03-02', 'mood_today', 'moved')));
     PERFORM tests.assert_eq(e ->> 'state', 'NV409');
     PERFORM tests.assert_eq(e -> 'detail' ->> 'code', 'CHECKIN_EXISTS');
@@ -748,7 +713,7 @@ DECLARE
     cid text;
     i integer;
 BEGIN
-    PERFORM tests.checkin_user('view@example.com');
+    PERFORM tests.make_user('view@example.com');
     cid := api.create_checkin(tests.checkin_full_payload()) -> 'checkin' ->> 'id';
     PERFORM api.create_checkin('{"mood_today": "ok", "confidence_today": 5, "date_submitted": "2026-01-16"}');
     FOR i IN 1..5 LOOP
@@ -782,7 +747,7 @@ RETURNS void
 LANGUAGE plpgsql
 AS $$
 DECLARE
-    uid uuid := tests.checkin_user('list@example.com', 'Asia/Tokyo');
+    uid uuid := tests.make_user('list@example.com', 'Asia/Tokyo');
     today date;
     r jsonb;
 BEGIN
@@ -837,9 +802,9 @@ RETURNS void
 LANGUAGE plpgsql
 AS $$
 DECLARE
-    la uuid := tests.checkin_user('la@example.com', 'America/Los_Angeles');
-    tokyo uuid := tests.checkin_user('tokyo@example.com', 'Asia/Tokyo');
-    kiri uuid := tests.checkin_user('kiri@example.com', 'Pacific/Kiritimati');
+    la uuid := tests.make_user('la@example.com', 'America/Los_Angeles');
+    tokyo uuid := tests.make_user('tokyo@example.com', 'Asia/Tokyo');
+    kiri uuid := tests.make_user('kiri@example.com', 'Pacific/Kiritimati');
 BEGIN
     -- 23:30 local in Los Angeles is already the next day in UTC: the check-in belongs to the local date
     PERFORM tests.assert_eq(core.local_date(la, TIMESTAMPTZ '2026-07-15 23:30-07:00'), DATE '2026-07-15');
@@ -894,7 +859,7 @@ BEGIN
     PERFORM tests.assert_eq(core.checkin_date('"2000-01-01"', la), DATE '2000-01-01');
     PERFORM tests.assert_eq(core.checkin_date('"2024-02-29"', la), DATE '2024-02-29');
     -- a check-in dated tomorrow (allowed) is written at noon local of that date
-    PERFORM set_config('request.jwt.claims', '{"email": "la@example.com"}', TRUE);
+    PERFORM tests.as_user('la@example.com');
     PERFORM api.create_checkin(jsonb_build_object('mood_today', 'ok', 'confidence_today', 5,
         'date_submitted', to_char(core.local_date(la) + 1, 'YYYY-MM-DD')));
     PERFORM tests.assert_eq(
@@ -922,22 +887,22 @@ DECLARE
     e_del jsonb;
     bob_list jsonb;
 BEGIN
-    PERFORM tests.checkin_user('bob@example.com');
-    PERFORM tests.checkin_user('ann@example.com');
+    PERFORM tests.make_user('bob@example.com');
+    PERFORM tests.make_user('ann@example.com');
     -- the gateway's role: EXECUTE on api.* only, no table writes; the definer path does the writing
     SET LOCAL ROLE novara_api;
     ann_checkin := api.create_checkin('{"mood_today": "ok", "confidence_today": 5, "side_effects": []}')
         -> 'checkin' ->> 'id';
-    PERFORM set_config('request.jwt.claims', '{"email": "bob@example.com"}', TRUE);
+    PERFORM tests.as_user('bob@example.com');
     bob_checkin := api.create_checkin('{"mood_today": "fine", "confidence_today": 6}') -> 'checkin' ->> 'id';
     seen := (SELECT count(*) FROM public.daily_checkins_legacy);
     bob_list := api.list_checkins();
     RESET ROLE;
-    e_get := tests.checkin_error(format('SET LOCAL ROLE novara_api; SELECT api.get_checkin(%L)',
+    e_get := tests.error_of(format('SET LOCAL ROLE novara_api; SELECT api.get_checkin(%L)',
         jsonb_build_object('id', ann_checkin)));
-    e_put := tests.checkin_error(format('SET LOCAL ROLE novara_api; SELECT api.update_checkin(%L)',
+    e_put := tests.error_of(format('SET LOCAL ROLE novara_api; SELECT api.update_checkin(%L)',
         jsonb_build_object('id', ann_checkin, 'mood_today', 'hacked')));
-    e_del := tests.checkin_error(format('SET LOCAL ROLE novara_api; SELECT api.delete_checkin(%L)',
+    e_del := tests.error_of(format('SET LOCAL ROLE novara_api; SELECT api.delete_checkin(%L)',
         jsonb_build_object('id', ann_checkin)));
     RESET ROLE;
     PERFORM tests.assert_eq(seen, 1::bigint, 'the view shows only the caller''s rows');

@@ -1,34 +1,11 @@
 -- api.daily_summary: one local day of the caller.
 
-CREATE OR REPLACE FUNCTION tests.ds_user(p_email text, p_tz text DEFAULT 'America/Los_Angeles')
-RETURNS uuid
-LANGUAGE plpgsql
-AS $$
-DECLARE
-    uid uuid;
-BEGIN
-    INSERT INTO public.users (email) VALUES (p_email) RETURNING id INTO uid;
-    INSERT INTO public.user_profiles (user_id, timezone) VALUES (uid, p_tz);
-    PERFORM set_config('request.jwt.claims', json_build_object('email', p_email)::text, true);
-    RETURN uid;
-END
-$$;
-
-CREATE OR REPLACE FUNCTION tests.ds_event(p_type text, p_data jsonb, p_at text, p_subtype text DEFAULT NULL)
-RETURNS text
-LANGUAGE sql
-AS $$
-    SELECT api.create_event(jsonb_strip_nulls(jsonb_build_object(
-        'event_type', p_type, 'event_subtype', p_subtype, 'event_data', p_data, 'occurred_at', p_at
-    ))) -> 'event' ->> 'id'
-$$;
-
 CREATE OR REPLACE FUNCTION tests.test_daily_summary_of_a_day()
 RETURNS void
 LANGUAGE plpgsql
 AS $$
 DECLARE
-    uid uuid := tests.ds_user('ann@example.com');
+    uid uuid := tests.make_user('ann@example.com');
     bob uuid;
     m1 text;
     med text;
@@ -38,23 +15,23 @@ DECLARE
     s jsonb;
 BEGIN
     -- 2026-11-10 in Los Angeles is 08:00Z on the 10th to 08:00Z on the 11th
-    m1 := tests.ds_event('mood', '{"mood": "hopeful", "confidence": 8}', '2026-11-10T17:00:00Z', 'daily_checkin');
-    med := tests.ds_event('medication', '{"status": "missed"}', '2026-11-10T18:00:00Z');
+    m1 := tests.add_event('mood', '{"mood": "hopeful", "confidence": 8}', '2026-11-10T17:00:00Z', 'daily_checkin');
+    med := tests.add_event('medication', '{"status": "missed"}', '2026-11-10T18:00:00Z');
     fixed := api.create_event(jsonb_build_object('action', 'correct', 'related_event_id', med,
         'event_data', '{"status": "partial"}'::jsonb)) -> 'event' ->> 'id';
-    PERFORM tests.ds_event('mood', '{"mood": "tired", "confidence": 4}', '2026-11-11T07:59:59Z');
-    gone := tests.ds_event('note', '{"text": "typo"}', '2026-11-11T07:00:00Z');
+    PERFORM tests.add_event('mood', '{"mood": "tired", "confidence": 4}', '2026-11-11T07:59:59Z');
+    gone := tests.add_event('note', '{"text": "typo"}', '2026-11-11T07:00:00Z');
     PERFORM api.create_event(jsonb_build_object('action', 'retract', 'related_event_id', gone));
-    PERFORM tests.ds_event('note', '{"text": "next day"}', '2026-11-11T08:00:00Z');
+    PERFORM tests.add_event('note', '{"text": "next day"}', '2026-11-11T08:00:00Z');
     INSERT INTO public.insights (user_id, insight_type, title, message, icon, confidence, local_date, created_at)
     VALUES (uid, 'consistency', 'Keep going', 'Three days in a row.', '🔥', 0.85, '2026-11-10',
         '2026-11-10T20:00:00Z')
     RETURNING id INTO ins;
     INSERT INTO public.insights (user_id, insight_type, title, message, local_date)
     VALUES (uid, 'encouragement', 'Other day', 'x', '2026-11-11');
-    bob := tests.ds_user('bob@example.com');
-    PERFORM tests.ds_event('mood', '{"mood": "sad"}', '2026-11-10T20:00:00Z');
-    PERFORM set_config('request.jwt.claims', json_build_object('email', 'ann@example.com')::text, true);
+    bob := tests.make_user('bob@example.com');
+    PERFORM tests.add_event('mood', '{"mood": "sad"}', '2026-11-10T20:00:00Z');
+    PERFORM tests.as_user('ann@example.com');
 
     s := api.daily_summary('{"date": "2026-11-10"}');
     PERFORM tests.assert_eq(s ->> 'success', 'true');
@@ -85,7 +62,7 @@ BEGIN
     -- default: the caller's local today
     PERFORM tests.assert_eq(api.daily_summary() -> 'summary' ->> 'date',
         (now() AT TIME ZONE 'America/Los_Angeles')::date::text);
-    PERFORM tests.ds_event('sleep', '{"hours": 7}', core.iso(now()));
+    PERFORM tests.add_event('sleep', '{"hours": 7}', core.iso(now()));
     PERFORM tests.assert_eq(jsonb_array_length(api.daily_summary('{}') -> 'summary' -> 'events'), 1);
 
     PERFORM tests.assert_raises($q$SELECT api.daily_summary('{"date": "2026-13-01"}')$q$, 'NV400',
@@ -105,15 +82,15 @@ AS $$
 DECLARE
     s jsonb;
 BEGIN
-    PERFORM tests.ds_user('ann@example.com');
+    PERFORM tests.make_user('ann@example.com');
     -- a V1 check-in's medication event carries the V1 answer in its fields
-    PERFORM tests.ds_event('medication', '{"status": "not_tracked", "fields": {"medication_taken": "not tracked"}}',
+    PERFORM tests.add_event('medication', '{"status": "not_tracked", "fields": {"medication_taken": "not tracked"}}',
         '2026-11-10T17:00:00Z', 'daily_checkin');
     s := api.daily_summary('{"date": "2026-11-10"}') -> 'summary';
     PERFORM tests.assert_eq(s ->> 'medication_taken', 'not tracked');
     PERFORM tests.assert_eq(s ->> 'check_in_completed', 'false', 'no mood check-in event that day');
     -- a later plain medication event is the day's latest answer
-    PERFORM tests.ds_event('medication', '{"status": "taken"}', '2026-11-10T19:00:00Z');
+    PERFORM tests.add_event('medication', '{"status": "taken"}', '2026-11-10T19:00:00Z');
     s := api.daily_summary('{"date": "2026-11-10"}') -> 'summary';
     PERFORM tests.assert_eq(s ->> 'medication_taken', 'taken');
 END

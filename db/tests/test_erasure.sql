@@ -52,7 +52,7 @@ BEGIN
     PERFORM tests.er_seed(a);
     PERFORM tests.er_seed(b);
     PERFORM tests.assert_eq(tests.er_counts(a), '3/1/2/1/1/1', 'seeded');
-    PERFORM set_config('request.jwt.claims', '{"email": "someone@example.com"}', true);
+    PERFORM tests.as_user('someone@example.com');
 
     r := core.erase_user(a, 'user request #123');
 
@@ -150,8 +150,7 @@ BEGIN
     FOREACH r IN ARRAY ARRAY['public', 'novara_api', 'novara_definer', 'novara_analyst'] LOOP
         PERFORM tests.assert_true(NOT has_function_privilege(r, 'core.erase_user(uuid,text)', 'EXECUTE'), r);
     END LOOP;
-    PERFORM set_config('request.jwt.claims', '{"email": "priv@example.com"}', true);
-    PERFORM set_config('role', 'novara_api', true);
+    PERFORM tests.as_gateway('{"email": "priv@example.com"}');
     BEGIN
         PERFORM core.erase_user(a);
         PERFORM tests.fail('novara_api could erase');

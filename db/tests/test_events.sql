@@ -1,27 +1,5 @@
 -- V2 events: registry validation, api.create_event (idempotency, corrections, retractions, time rules).
 
-CREATE OR REPLACE FUNCTION tests.ev_user(p_email text, p_tz text DEFAULT 'America/Los_Angeles')
-RETURNS uuid
-LANGUAGE plpgsql
-AS $$
-DECLARE
-    uid uuid;
-BEGIN
-    INSERT INTO public.users (email) VALUES (p_email) RETURNING id INTO uid;
-    INSERT INTO public.user_profiles (user_id, timezone) VALUES (uid, p_tz);
-    RETURN uid;
-END
-$$;
-
-CREATE OR REPLACE FUNCTION tests.ev_as(p_email text)
-RETURNS void
-LANGUAGE plpgsql
-AS $$
-BEGIN
-    PERFORM set_config('request.jwt.claims', json_build_object('email', p_email)::text, true);
-END
-$$;
-
 -- The event created by api.create_event(args) under the current claims.
 CREATE OR REPLACE FUNCTION tests.ev_create(args jsonb)
 RETURNS jsonb
@@ -172,8 +150,7 @@ AS $$
 DECLARE
     ev jsonb;
 BEGIN
-    PERFORM tests.ev_user('ann@example.com');
-    PERFORM tests.ev_as('ann@example.com');
+    PERFORM tests.make_user('ann@example.com');
     PERFORM tests.assert_raises(
         $q$SELECT api.create_event('{"event_type": "meditation", "event_data": {"minutes": 10}}')$q$,
         'NV400', 'Unknown event_type: meditation'
@@ -202,12 +179,12 @@ RETURNS void
 LANGUAGE plpgsql
 AS $$
 DECLARE
-    uid uuid := tests.ev_user('ann@example.com');
+    uid uuid := tests.make_user('ann@example.com');
     res jsonb;
     ev jsonb;
     r public.health_events;
 BEGIN
-    PERFORM tests.ev_as('ANN@example.com ');
+    PERFORM tests.as_user('ANN@example.com ');
     res := api.create_event('{"event_type": "mood", "event_subtype": "quick_check",
         "event_data": {"mood": "confident", "confidence": 9, "note": "Great day!"}, "user_id": "ignored"}');
     PERFORM tests.assert_eq(res ->> 'success', 'true');
@@ -244,12 +221,11 @@ AS $$
 BEGIN
     PERFORM tests.assert_raises($q$SELECT api.create_event('{"event_type": "note", "event_data": {"text": "x"}}')$q$,
         'NV401', 'Access token required');
-    PERFORM tests.ev_as('ghost@example.com');
+    PERFORM tests.as_user('ghost@example.com');
     PERFORM tests.assert_raises($q$SELECT api.create_event('{"event_type": "note", "event_data": {"text": "x"}}')$q$,
         'NV404', 'User not found');
 
-    PERFORM tests.ev_user('ann@example.com');
-    PERFORM tests.ev_as('ann@example.com');
+    PERFORM tests.make_user('ann@example.com');
     PERFORM tests.assert_raises($q$SELECT api.create_event('{"event_data": {"text": "x"}}')$q$,
         'NV400', 'event_type is required');
     PERFORM tests.assert_raises($q$SELECT api.create_event('{"event_type": 3, "event_data": {"text": "x"}}')$q$,
@@ -319,9 +295,9 @@ DECLARE
     other jsonb;
     d text;
 BEGIN
-    PERFORM tests.ev_user('ann@example.com');
-    PERFORM tests.ev_user('bob@example.com');
-    PERFORM tests.ev_as('ann@example.com');
+    PERFORM tests.make_user('ann@example.com');
+    PERFORM tests.make_user('bob@example.com');
+    PERFORM tests.as_user('ann@example.com');
     first := api.create_event(body);
     PERFORM tests.assert_true(NOT first ? '_status');
     -- same key, same body (keys in another order): the original event, status 200
@@ -347,7 +323,7 @@ BEGIN
     -- another key writes another event; the same key of another user is that user's own
     other := api.create_event(jsonb_set(body, '{idempotency_key}', '"k-2"'));
     PERFORM tests.assert_true(other -> 'event' ->> 'id' <> first -> 'event' ->> 'id');
-    PERFORM tests.ev_as('bob@example.com');
+    PERFORM tests.as_user('bob@example.com');
     other := api.create_event(body);
     PERFORM tests.assert_true(NOT other ? '_status', 'bob''s first use of k-1 creates');
     PERFORM tests.assert_eq(
@@ -367,12 +343,11 @@ DECLARE
     bob_ev jsonb;
     d text;
 BEGIN
-    PERFORM tests.ev_user('ann@example.com');
-    PERFORM tests.ev_user('bob@example.com');
-    PERFORM tests.ev_as('bob@example.com');
+    PERFORM tests.make_user('ann@example.com');
+    PERFORM tests.make_user('bob@example.com');
     bob_ev := tests.ev_create('{"event_type": "mood", "event_data": {"mood": "sad"}}');
 
-    PERFORM tests.ev_as('ann@example.com');
+    PERFORM tests.as_user('ann@example.com');
     orig := tests.ev_create('{"event_type": "mood", "event_subtype": "quick_check",
         "event_data": {"mood": "tired", "confidence": 4}, "occurred_at": "2026-11-20T06:30:00Z",
         "correlation_id": "0b9c1a4e-1111-4c4c-9d9d-123456789abc"}');
@@ -459,8 +434,7 @@ DECLARE
     ev jsonb;
     ret jsonb;
 BEGIN
-    PERFORM tests.ev_user('ann@example.com');
-    PERFORM tests.ev_as('ann@example.com');
+    PERFORM tests.make_user('ann@example.com');
     ev := tests.ev_create('{"event_type": "symptom", "event_data": {"symptoms": ["cramps"]}}');
     -- a retraction's data is {} or {"reason": string}
     PERFORM tests.assert_raises(
@@ -526,16 +500,16 @@ DECLARE
     ev jsonb;
 BEGIN
     -- Los Angeles: UTC-8 in winter, UTC-7 from 2026-03-08 to 2026-11-01 (both switches at 2:00 local)
-    PERFORM tests.ev_user('ann@example.com');
-    PERFORM tests.ev_user('kenji@example.com', 'Asia/Tokyo');
-    PERFORM tests.ev_as('ann@example.com');
+    PERFORM tests.make_user('ann@example.com');
+    PERFORM tests.make_user('kenji@example.com', 'Asia/Tokyo');
+    PERFORM tests.as_user('ann@example.com');
     FOR c IN SELECT jsonb_array_elements(cases) LOOP
         ev := tests.ev_create(jsonb_build_object('event_type', 'note', 'event_data', '{"text": "t"}'::jsonb,
             'occurred_at', c ->> 0));
         PERFORM tests.assert_eq(ev ->> 'local_date', c ->> 1, c ->> 0);
     END LOOP;
     -- the same instant is another day in Tokyo (UTC+9)
-    PERFORM tests.ev_as('kenji@example.com');
+    PERFORM tests.as_user('kenji@example.com');
     ev := tests.ev_create('{"event_type": "note", "event_data": {"text": "t"}, "occurred_at": "2026-05-01T15:30:00Z"}');
     PERFORM tests.assert_eq(ev ->> 'local_date', '2026-05-02');
     -- a profile change of timezone applies to later events

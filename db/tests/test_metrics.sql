@@ -1,19 +1,5 @@
 -- Metrics: user_daily_metrics_live, the materialized views, public.refresh_user_metrics().
 
-CREATE OR REPLACE FUNCTION tests.mx_user(p_email text, p_tz text DEFAULT 'America/Los_Angeles')
-RETURNS uuid
-LANGUAGE plpgsql
-AS $$
-DECLARE
-    uid uuid;
-BEGIN
-    INSERT INTO public.users (email) VALUES (p_email) RETURNING id INTO uid;
-    INSERT INTO public.user_profiles (user_id, timezone) VALUES (uid, p_tz);
-    PERFORM set_config('request.jwt.claims', json_build_object('email', p_email)::text, true);
-    RETURN uid;
-END
-$$;
-
 -- An event at a local time of the current user (whose timezone is America/Los_Angeles); returns its id.
 CREATE OR REPLACE FUNCTION tests.mx_event(
     p_type text, p_data jsonb, p_local timestamp, p_subtype text DEFAULT NULL
@@ -21,10 +7,7 @@ CREATE OR REPLACE FUNCTION tests.mx_event(
 RETURNS text
 LANGUAGE sql
 AS $$
-    SELECT api.create_event(jsonb_strip_nulls(jsonb_build_object(
-        'event_type', p_type, 'event_subtype', p_subtype, 'event_data', p_data,
-        'occurred_at', core.iso(p_local AT TIME ZONE 'America/Los_Angeles')
-    ))) -> 'event' ->> 'id'
+    SELECT tests.add_event(p_type, p_data, core.iso(p_local AT TIME ZONE 'America/Los_Angeles'), p_subtype)
 $$;
 
 -- The crafted day 2026-11-10 of the current user, with corrections and retractions.
@@ -62,7 +45,7 @@ RETURNS void
 LANGUAGE plpgsql
 AS $$
 DECLARE
-    uid uuid := tests.mx_user('ann@example.com');
+    uid uuid := tests.make_user('ann@example.com');
     m public.user_daily_metrics_live;
 BEGIN
     PERFORM tests.mx_crafted_day();
@@ -101,11 +84,11 @@ RETURNS void
 LANGUAGE plpgsql
 AS $$
 DECLARE
-    ann uuid := tests.mx_user('ann@example.com');
+    ann uuid := tests.make_user('ann@example.com');
     bob uuid;
 BEGIN
     PERFORM tests.mx_event('mood', '{"mood": "good"}', '2026-11-10 09:00');
-    bob := tests.mx_user('bob@example.com');
+    bob := tests.make_user('bob@example.com');
     PERFORM tests.mx_event('mood', '{"mood": "bad"}', '2026-11-10 10:00');
     PERFORM tests.mx_event('note', '{"text": "x"}', '2026-11-10 11:00');
     PERFORM tests.assert_eq(
@@ -114,8 +97,9 @@ BEGIN
     );
     -- the gateway role sees only the caller's rows (security_invoker), and nothing of the materialized views;
     -- analysts see every user's rows
-    GRANT USAGE ON SCHEMA tests TO novara_api, novara_analyst;
-    GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA tests TO novara_api, novara_analyst;
+    -- (novara_api may use the tests schema already, see _fixtures.sql)
+    GRANT USAGE ON SCHEMA tests TO novara_analyst;
+    GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA tests TO novara_analyst;
     SET LOCAL ROLE novara_api;
     PERFORM tests.assert_eq((SELECT array_agg(user_id) FROM public.user_daily_metrics_live), ARRAY[bob]);
     PERFORM tests.assert_raises('SELECT count(*) FROM public.user_daily_metrics', '42501', 'permission denied%');
@@ -143,7 +127,7 @@ LANGUAGE plpgsql
 AS $$
 DECLARE
     res jsonb;
-    uid uuid := tests.mx_user('ann@example.com');
+    uid uuid := tests.make_user('ann@example.com');
 BEGIN
     PERFORM tests.mx_crafted_day();
     PERFORM tests.assert_eq((SELECT count(*) FROM public.user_daily_metrics), 0::bigint, 'stale before a refresh');
@@ -203,7 +187,7 @@ RETURNS void
 LANGUAGE plpgsql
 AS $$
 DECLARE
-    uid uuid := tests.mx_user('ann@example.com');
+    uid uuid := tests.make_user('ann@example.com');
     w public.user_weekly_metrics;
 BEGIN
     -- week of Monday 2026-11-09: taken (Mon), partial (Tue), missed + skipped (Wed), not_tracked (Thu)

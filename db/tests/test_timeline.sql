@@ -1,19 +1,5 @@
 -- api.timeline: window, type filter, limit, cursor paging, history.
 
-CREATE OR REPLACE FUNCTION tests.tl_user(p_email text, p_tz text DEFAULT 'America/Los_Angeles')
-RETURNS uuid
-LANGUAGE plpgsql
-AS $$
-DECLARE
-    uid uuid;
-BEGIN
-    INSERT INTO public.users (email) VALUES (p_email) RETURNING id INTO uid;
-    INSERT INTO public.user_profiles (user_id, timezone) VALUES (uid, p_tz);
-    PERFORM set_config('request.jwt.claims', json_build_object('email', p_email)::text, true);
-    RETURN uid;
-END
-$$;
-
 -- Create a note event at an instant; returns its id.
 CREATE OR REPLACE FUNCTION tests.tl_note(p_at timestamptz, p_type text DEFAULT 'note')
 RETURNS text
@@ -52,7 +38,7 @@ DECLARE
     old text;
     res jsonb;
 BEGIN
-    PERFORM tests.tl_user('ann@example.com');
+    PERFORM tests.make_user('ann@example.com');
     -- around the local day 2026-06-01 in Los Angeles (UTC-7 in June)
     before_day := tests.tl_note('2026-06-01T06:59:59.999Z');
     first_of_day := tests.tl_note('2026-06-01T07:00:00Z');
@@ -109,9 +95,9 @@ DECLARE
     n text;
     res jsonb;
 BEGIN
-    PERFORM tests.tl_user('bob@example.com');
+    PERFORM tests.make_user('bob@example.com');
     PERFORM tests.tl_note(now() - interval '1 hour', 'mood');
-    PERFORM tests.tl_user('ann@example.com');
+    PERFORM tests.make_user('ann@example.com');
     m := tests.tl_note(now() - interval '3 hours', 'mood');
     s := tests.tl_note(now() - interval '2 hours', 'sleep');
     n := tests.tl_note(now() - interval '1 hours', 'note');
@@ -143,7 +129,7 @@ AS $$
 DECLARE
     res jsonb;
 BEGIN
-    PERFORM tests.tl_user('ann@example.com');
+    PERFORM tests.make_user('ann@example.com');
     PERFORM tests.tl_note(now() - g * interval '1 minute') FROM generate_series(1, 105) AS g;
     res := api.timeline('{}');
     PERFORM tests.assert_eq((res ->> 'count')::integer, 100, 'default limit');
@@ -180,7 +166,7 @@ DECLARE
     prev_pos bigint;
     cur_pos bigint;
 BEGIN
-    PERFORM tests.tl_user('ann@example.com');
+    PERFORM tests.make_user('ann@example.com');
     -- 23 events, several sharing one occurred_at (ties are ordered by position)
     PERFORM tests.tl_note(now() - (g / 3) * interval '1 hour') FROM generate_series(0, 22) AS g;
     SELECT array_agg(id::text ORDER BY occurred_at DESC, position DESC) INTO expected FROM public.health_events;
@@ -229,7 +215,7 @@ DECLARE
     b_ret text;
     res jsonb;
 BEGIN
-    PERFORM tests.tl_user('ann@example.com');
+    PERFORM tests.make_user('ann@example.com');
     a := tests.tl_note(now() - interval '3 hours', 'mood');
     b := tests.tl_note(now() - interval '2 hours', 'sleep');
     a_fix := api.create_event(jsonb_build_object('action', 'correct', 'related_event_id', a,
