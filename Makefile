@@ -8,7 +8,8 @@ RUNTIME_STAMP := $(VENV)/.installed-runtime
 DEV_STAMP     := $(VENV)/.installed-dev
 
 .DEFAULT_GOAL := help
-.PHONY: help run test lint format test-sql test-py migrate migrate-status psql db-url db-stop token clean venv
+.PHONY: help run test lint format test-sql test-py migrate migrate-status psql db-url db-stop token clean venv \
+        check-metrics refresh-metrics selftest smoke
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -68,6 +69,18 @@ db-stop: $(RUNTIME_STAMP) ## stop the embedded server
 
 token: $(RUNTIME_STAMP) ## print a JWT: make token EMAIL=you@example.com
 	@$(BIN)/novara token --email "$(EMAIL)"
+
+check-metrics: $(RUNTIME_STAMP) ## report the metrics views (exit 1: a view is missing or has no unique index)
+	@$(BIN)/novara check-metrics
+
+refresh-metrics: $(RUNTIME_STAMP) ## refresh the metrics views, print each one's duration
+	@$(BIN)/novara refresh-metrics
+
+selftest: $(RUNTIME_STAMP) ## exercise every api function as a throwaway user, rolled back (exit 1: a step failed)
+	@$(BIN)/novara selftest
+
+smoke: $(RUNTIME_STAMP) ## check a running gateway over HTTP: make smoke URL=https://host (default: a local make run)
+	@$(BIN)/novara smoke $(if $(URL),--url "$(URL)")
 
 clean: ## remove .venv (the data in .data/ is kept)
 	rm -rf $(VENV) *.egg-info

@@ -1,4 +1,8 @@
-"""`novara`: the command-line tool the Makefile calls (serve, migrate, db-url, db-stop, psql, token)."""
+"""`novara`: the command-line tool the Makefile calls.
+
+serve, migrate, db-url, db-stop, psql, token; and the support commands of docs/operations.md:
+check-metrics, refresh-metrics, selftest, smoke.
+"""
 
 from __future__ import annotations
 
@@ -138,6 +142,49 @@ def cmd_token(args: argparse.Namespace, cfg: Settings) -> int:
     return 0
 
 
+def cmd_check_metrics(args: argparse.Namespace, cfg: Settings) -> int:
+    from .metrics import check_metrics
+
+    with database(cfg) as url:
+        return check_metrics(url, sys.stdout)
+
+
+def cmd_refresh_metrics(args: argparse.Namespace, cfg: Settings) -> int:
+    from .metrics import refresh_metrics
+
+    with database(cfg) as url:
+        return refresh_metrics(url, sys.stdout)
+
+
+def cmd_selftest(args: argparse.Namespace, cfg: Settings) -> int:
+    from .selftest import selftest
+
+    with database(cfg) as url:
+        return selftest(url, sys.stdout, schema_v2_enabled=cfg.use_schema_v2)
+
+
+def cmd_smoke(args: argparse.Namespace, cfg: Settings) -> int:
+    from .smoke import smoke
+
+    return smoke(args.url or f"http://127.0.0.1:{cfg.port}", sys.stdout, timeout=args.timeout)
+
+
+def http_url(value: str) -> str:
+    if not value.startswith(("http://", "https://")):
+        raise argparse.ArgumentTypeError(f"must start with http:// or https://, got {value!r}")
+    return value
+
+
+def positive_seconds(value: str) -> float:
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number of seconds, got {value!r}") from None
+    if not 0 < seconds <= 600:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 600 seconds, got {value!r}")
+    return seconds
+
+
 def build_parser() -> Parser:
     parser = Parser(prog="novara", description="Novara Schema V2: run, migrate and inspect.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -160,6 +207,32 @@ def build_parser() -> Parser:
     p.add_argument("--email", required=True, help="the user's email")
     p.add_argument("--id", help="the user's id (optional; a token with only email is valid)")
     p.add_argument("--days", type=int, default=auth.TOKEN_DAYS, help="validity in days (default 30)")
+
+    sub.add_parser(
+        "check-metrics",
+        help="report the metrics views: columns, indexes, rows, freshness, a sample row",
+        description="Exit 1 when user_daily_metrics or user_weekly_metrics is missing or has no unique index "
+        "(REFRESH MATERIALIZED VIEW CONCURRENTLY needs one); 0 otherwise.",
+    )
+    sub.add_parser(
+        "refresh-metrics",
+        help="refresh the metrics views (SELECT public.refresh_user_metrics(true))",
+        description="Prints each view's duration; exit 1 with the error when the refresh fails.",
+    )
+    sub.add_parser(
+        "selftest",
+        help="exercise the api functions as a throwaway user in one transaction, rolled back",
+        description="Runs every core api.* function as the gateway would (role novara_api, claims), each in a "
+        "savepoint; prints one line per step; exit 1 if any step failed. Leaves nothing in the database.",
+    )
+    p = sub.add_parser(
+        "smoke",
+        help="check a running gateway over HTTP (health, status, sign-up, check-in, events, V2 reads)",
+        description="Signs up a throwaway user smoke-<random>@novara.invalid (it stays in the database); "
+        "prints one line per step with its time; exit 1 if any step failed or the gateway is unreachable.",
+    )
+    p.add_argument("--url", type=http_url, help="the gateway's base URL (default http://127.0.0.1:$PORT)")
+    p.add_argument("--timeout", type=positive_seconds, default=10.0, help="seconds per request (default 10)")
     return parser
 
 
@@ -191,6 +264,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             "db-url": cmd_db_url,
             "db-stop": cmd_db_stop,
             "token": cmd_token,
+            "check-metrics": cmd_check_metrics,
+            "refresh-metrics": cmd_refresh_metrics,
+            "selftest": cmd_selftest,
+            "smoke": cmd_smoke,
         }[args.command]
         return handler(args, cfg)
     except MigrationError as err:
