@@ -8,7 +8,6 @@ No business rule lives here.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -24,10 +23,10 @@ from starlette.responses import Response
 from starlette.routing import Route as StarletteRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from . import __version__, auth, openapi
+from . import __version__, auth, jsonx, openapi
 from .db import CallError, Database, Unavailable
 from .migrate import LATEST_APPLIED_SQL
-from .routes import ROUTES, Route, function_for
+from .routes import CREATION, ROUTES, Route, function_for
 from .settings import Settings
 
 log = logging.getLogger("novara")
@@ -44,7 +43,7 @@ class JSON(Response):
     media_type = "application/json"
 
     def render(self, content: Any) -> bytes:
-        return json.dumps(content, ensure_ascii=False, separators=(",", ":"), default=str).encode()
+        return jsonx.dumps(content).encode()
 
 
 def now_iso() -> str:
@@ -93,10 +92,6 @@ class BadRequest(Exception):
         self.response = response
 
 
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON")
-
-
 async def read_json_body(request: Request) -> dict[str, Any]:
     length = request.headers.get("content-length")
     if length and length.isdigit() and int(length) > MAX_BODY:
@@ -115,7 +110,10 @@ async def read_json_body(request: Request) -> dict[str, Any]:
     if ctype and ctype != "application/json" and not ctype.endswith("+json"):
         raise BadRequest(error(415, "Content-Type must be application/json", "UNSUPPORTED_MEDIA_TYPE"))
     try:
-        body = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
+        body = jsonx.loads(raw.decode("utf-8"))
+        jsonx.check_depth(body)
+    except jsonx.TooDeep as err:
+        raise BadRequest(error(400, f"Invalid JSON body: {err}", "INVALID_JSON")) from None
     except (ValueError, RecursionError):
         raise BadRequest(error(400, "Invalid JSON body", "INVALID_JSON")) from None
     if not isinstance(body, dict):
@@ -143,27 +141,29 @@ def endpoint(route: Route) -> Callable[[Request], Awaitable[Response]]:
             return error(503, "This route is not available while USE_SCHEMA_V2=false", "V1_UNAVAILABLE")
         try:
             claims = _claims(route, request)
-            args: dict[str, Any] = dict(request.query_params)
-            if route.method in {"POST", "PUT", "PATCH", "DELETE"}:
-                args.update(await read_json_body(request))
+            # GET routes take query parameters; the others take a JSON body.
+            args: dict[str, Any] = (
+                dict(request.query_params) if route.method == "GET" else await read_json_body(request)
+            )
         except auth.AuthError as err:
             return error(err.status, err.message, err.code)
         except BadRequest as bad:
             return bad.response
-        args.update(request.path_params)
+        # A path id holding NUL (which PostgreSQL text cannot) is still just a malformed id: the function's 404.
+        args.update({k: str(v).replace("\x00", "\ufffd") for k, v in request.path_params.items()})
         if key := request.headers.get("idempotency-key"):
             args["idempotency_key"] = key
         if route.function == "api.status":
             args["schema_v2_enabled"] = settings.use_schema_v2
         if route.log and settings.use_schema_v2:
-            log.info("🚀 Using Schema V2 for check-in %s", route.log)
+            log.info("🚀 Using Schema V2 for %s", route.log)
         try:
             result = await request.app.state.db.call(function, args, claims, route.read_only)
         except Unavailable as err:
             log.warning("database unavailable: %s", err)
             return error(503, "Database unavailable, please retry", "DATABASE_UNAVAILABLE", RETRY_AFTER)
         except CallError as err:
-            if route.log == "creation":
+            if route.log == CREATION:
                 log.info("❌ Check-in creation error: %s %s", err.sqlstate, err.message)
             return error_from_db(err)
         if not isinstance(result, dict):

@@ -16,8 +16,12 @@ from typing import Any
 
 import psycopg
 from psycopg import sql
-from psycopg.types.json import Jsonb
+from psycopg.types.json import Jsonb, set_json_loads
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
+
+from . import jsonx
+
+set_json_loads(jsonx.loads)  # results keep exact numbers (Decimal), as sent
 
 CONNECT_TIMEOUT_S = 3
 POOL_WAIT_S = 3
@@ -103,7 +107,7 @@ class Database:
                     "SELECT set_config('role', %s, true), set_config('request.jwt.claims', %s, true)",
                     (GATEWAY_ROLE, claims_text),
                 )
-                cur = await conn.execute(query, (Jsonb(args),))
+                cur = await conn.execute(query, (Jsonb(args, dumps=jsonx.dumps),))
                 await conn.execute("COMMIT")
                 await pipeline.sync()
                 row = await cur.fetchone()

@@ -4,7 +4,7 @@ Columns: method, path, the api.* function (V2 mode), auth, read-only, default st
   v2_only   503 while USE_SCHEMA_V2 is off
   v1        the function serving the route while USE_SCHEMA_V2 is off (None: 503 until it exists)
   token     add a signed JWT for the returned user to the body (signup, login)
-  log       the contract's per-call log line in V2 mode ("creation" / "retrieval")
+  log       what the contract's per-call log line names in V2 mode ("🚀 Using Schema V2 for <log>")
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ class Route:
 
 
 GET, POST, PUT, PATCH, DELETE = "GET", "POST", "PUT", "PATCH", "DELETE"
+CREATION, RETRIEVAL = "check-in creation", "check-ins retrieval"  # the contract's log lines (section 7)
 
 ROUTES: tuple[Route, ...] = (
     # status ----------------------------------------------------------------------------------------------
@@ -45,14 +46,14 @@ ROUTES: tuple[Route, ...] = (
     Route(PATCH, "/api/users/cycle-stage", "api.update_cycle_stage"),
     Route(PATCH, "/api/users/medication-status", "api.update_medication_status"),
     # daily check-ins (V1 API) — literal paths before {id} ------------------------------------------------
-    Route(POST, "/api/checkins", "api.create_checkin", status=201, v1=None, log="creation"),
-    Route(GET, "/api/checkins", "api.list_checkins", read_only=True, v1=None, log="retrieval"),
-    Route(GET, "/api/checkins/today", "api.today_checkin", read_only=True, v1=None, log="retrieval"),
-    Route(GET, "/api/checkins/last-values", "api.last_values", read_only=True, v1=None, log="retrieval"),
-    Route(GET, "/api/checkins/{id}", "api.get_checkin", read_only=True, v1=None, log="retrieval"),
+    Route(POST, "/api/checkins", "api.create_checkin", status=201, v1=None, log=CREATION),
+    Route(GET, "/api/checkins", "api.list_checkins", read_only=True, v1=None, log=RETRIEVAL),
+    Route(GET, "/api/checkins/today", "api.today_checkin", read_only=True, v1=None, log=RETRIEVAL),
+    Route(GET, "/api/checkins/last-values", "api.last_values", read_only=True, v1=None, log=RETRIEVAL),
+    Route(GET, "/api/checkins/{id}", "api.get_checkin", read_only=True, v1=None, log=RETRIEVAL),
     Route(PUT, "/api/checkins/{id}", "api.update_checkin", v1=None),
     Route(DELETE, "/api/checkins/{id}", "api.delete_checkin", v1=None),
-    Route(POST, "/api/daily-checkin-enhanced", "api.create_enhanced_checkin", status=201, v1=None, log="creation"),
+    Route(POST, "/api/daily-checkin-enhanced", "api.create_enhanced_checkin", status=201, v1=None, log=CREATION),
     # Schema V2 -------------------------------------------------------------------------------------------
     Route(POST, "/api/v2/health/events", "api.create_event", status=201, v2_only=True),
     Route(GET, "/api/v2/health/timeline", "api.timeline", read_only=True, v2_only=True),

@@ -279,11 +279,6 @@ def test_guide_rollback(db_url: str) -> None:
     assert "🔧 Schema V2: DISABLED" in live.output
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="gateway/app.py endpoint logs '🚀 Using Schema V2 for check-in retrieval' (format 'check-in %s' with "
-    "route.log='retrieval'); the guide and contract §7 say '🚀 Using Schema V2 for check-ins retrieval'",
-)
 def test_guide_log_line_for_retrieval(client: TestClient, caplog: pytest.LogCaptureFixture) -> None:
     token, _ = signup(client)
     caplog.set_level(logging.INFO, logger="novara")

@@ -853,11 +853,6 @@ def test_id_errors_are_404(client: TestClient, route: Route) -> None:
     assert assert_success(client.get("/api/checkins", headers=bearer(intruder)))["count"] == 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="gateway/app.py passes a path id containing NUL into the jsonb args; PostgreSQL refuses \\u0000 "
-    "(22P05) and the answer is 400 'Invalid input' — contract §0: a malformed id in a path is 404",
-)
 def test_id_with_nul_is_404(client: TestClient) -> None:
     token, _ = signup(client)
     for route in ID_ROUTES:
@@ -1112,12 +1107,6 @@ def test_no_input_yields_a_5xx(raw_client: TestClient) -> None:
     assert not failures, "\n".join(failures)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="gateway/app.py read_json_body accepts any nesting json.loads can parse (~970 levels on Python 3.11), "
-    "but the args are re-encoded by psycopg's Jsonb dumper deeper in the stack (gateway/db.py Database.call), which "
-    "raises RecursionError; nothing catches it, so the answer is 500 — contract §0: never a 500 for bad input",
-)
 def test_deeply_nested_body_is_never_a_5xx(raw_client: TestClient) -> None:
     token, _ = signup(raw_client)
     headers = {**bearer(token), "Content-Type": "application/json"}
