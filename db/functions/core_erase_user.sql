@@ -12,6 +12,8 @@ DECLARE
     n_live integer;
     n_daily integer;
     n_insights integer;
+    n_engagement integer;
+    n_feedback integer;
     n_profiles integer;
     n_users integer;
     log_id bigint;
@@ -33,6 +35,10 @@ BEGIN
     GET DIAGNOSTICS n_live = ROW_COUNT;
     DELETE FROM public.daily_checkins AS d WHERE d.user_id = p_user_id;
     GET DIAGNOSTICS n_daily = ROW_COUNT;
+    DELETE FROM public.insight_feedback AS f WHERE f.user_id = p_user_id;
+    GET DIAGNOSTICS n_feedback = ROW_COUNT;
+    DELETE FROM public.insight_engagement AS g WHERE g.user_id = p_user_id;
+    GET DIAGNOSTICS n_engagement = ROW_COUNT;
     DELETE FROM public.insights AS i WHERE i.user_id = p_user_id;
     GET DIAGNOSTICS n_insights = ROW_COUNT;
     DELETE FROM public.user_profiles AS p WHERE p.user_id = p_user_id;
@@ -61,6 +67,8 @@ BEGIN
         'live_checkins_deleted', n_live,
         'daily_checkins_deleted', n_daily,
         'insights_deleted', n_insights,
+        'insight_engagement_deleted', n_engagement,
+        'insight_feedback_deleted', n_feedback,
         'profiles_deleted', n_profiles,
         'users_deleted', n_users
     );
@@ -71,6 +79,6 @@ REVOKE ALL ON FUNCTION core.erase_user(uuid, text) FROM public, novara_api, nova
 
 COMMENT ON FUNCTION core.erase_user(uuid, text) IS
 'Right to be forgotten (DBAs only; not executable by novara_api/novara_definer): deletes the user''s events, '
-'check-ins (live and legacy), insights, profile and account in one transaction and logs counts, reason and the '
-'SHA-256 of the id in erasure_log. Returns the counts; NV404 unknown user. Metrics materialized views drop '
-'the user''s rows at their next refresh.';
+'check-ins (live and legacy), insights with their engagement and feedback rows, profile and account in one '
+'transaction and logs counts, reason and the SHA-256 of the id in erasure_log. Returns the counts; NV404 unknown '
+'user. Metrics materialized views drop the user''s rows at their next refresh.';

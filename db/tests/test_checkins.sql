@@ -931,8 +931,8 @@ BEGIN
         (SELECT string_agg(p.proname || ':' || p.provolatile::text, ',' ORDER BY p.proname)
             FROM pg_proc AS p
             WHERE p.pronamespace = 'api'::regnamespace AND (p.proname LIKE '%checkin%' OR p.proname = 'last_values')),
-        'create_checkin:v,create_enhanced_checkin:v,delete_checkin:v,get_checkin:s,last_values:s,list_checkins:s,'
-        || 'today_checkin:s,update_checkin:v'
+        'checkin_questions:s,create_checkin:v,create_enhanced_checkin:v,delete_checkin:v,get_checkin:s,last_values:s,'
+        || 'list_checkins:s,today_checkin:s,update_checkin:v'
     );
 END
 $$;

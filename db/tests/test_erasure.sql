@@ -57,8 +57,8 @@ BEGIN
     r := core.erase_user(a, 'user request #123');
 
     PERFORM tests.assert_json_eq(r - 'erasure_log_id', '{"success": true, "events_deleted": 3,
-        "live_checkins_deleted": 1, "daily_checkins_deleted": 2, "insights_deleted": 1, "profiles_deleted": 1,
-        "users_deleted": 1}');
+        "live_checkins_deleted": 1, "daily_checkins_deleted": 2, "insights_deleted": 1, "insight_engagement_deleted": 0,
+        "insight_feedback_deleted": 0, "profiles_deleted": 1, "users_deleted": 1}');
     PERFORM tests.assert_eq(tests.er_counts(a), '0/0/0/0/0/0', 'nothing of A is left');
     PERFORM tests.assert_eq(tests.er_counts(b), '3/1/2/1/1/1', 'B untouched');
     PERFORM tests.assert_eq(
@@ -99,8 +99,8 @@ DECLARE
     a uuid := (api.signup('{"email": "bare@example.com"}') #>> '{user,id}')::uuid;
 BEGIN
     PERFORM tests.assert_json_eq(core.erase_user(a) - 'erasure_log_id', '{"success": true, "events_deleted": 0,
-        "live_checkins_deleted": 0, "daily_checkins_deleted": 0, "insights_deleted": 0, "profiles_deleted": 1,
-        "users_deleted": 1}');
+        "live_checkins_deleted": 0, "daily_checkins_deleted": 0, "insights_deleted": 0, "insight_engagement_deleted": 0,
+        "insight_feedback_deleted": 0, "profiles_deleted": 1, "users_deleted": 1}');
     PERFORM tests.assert_eq((SELECT l.reason FROM public.erasure_log AS l), NULL, 'no reason given');
     PERFORM tests.assert_raises(format('SELECT core.erase_user(%L)', a), 'NV404', 'User not found', 'twice');
     PERFORM tests.assert_raises('SELECT core.erase_user(gen_random_uuid())', 'NV404', 'User not found');
@@ -192,7 +192,8 @@ BEGIN
     EXECUTE format('GRANT EXECUTE ON FUNCTION core.erase_user(uuid, text), core.fail(integer, text, text, jsonb), '
         'core.claims(), core.claim_id(), core.claim_email(), core.current_user_id() TO %I', dba);
     EXECUTE format('GRANT SELECT, UPDATE, DELETE ON public.users, public.user_profiles, public.health_events, '
-        'public.live_checkins, public.daily_checkins, public.insights TO %I', dba);
+        'public.live_checkins, public.daily_checkins, public.insights, public.insight_engagement, '
+        'public.insight_feedback TO %I', dba);
     EXECUTE format('GRANT SELECT, INSERT ON public.erasure_log TO %I', dba);
     PERFORM set_config('request.jwt.claims', '', true);
     PERFORM set_config('role', dba, true);

@@ -1,0 +1,103 @@
+-- GET /api/insights/daily (contract 5): the caller's insight of the local day, generated once from the rules
+-- (public.insight_rules, rule_set 'daily') over the last 7 local days of check-ins and stored in insights.
+
+-- SECURITY DEFINER: the gateway role has no table privileges; row-level security still applies since the
+-- owner novara_definer is not BYPASSRLS.
+CREATE OR REPLACE FUNCTION api.daily_insight(args jsonb DEFAULT '{}'::jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql
+VOLATILE
+SECURITY DEFINER
+SET search_path = pg_catalog
+AS $$
+DECLARE
+    uid uuid := core.require_user();
+    prof public.user_profiles;
+    today date;
+    ins public.insights;
+    facts jsonb;
+    r public.insight_rules;
+BEGIN
+    -- The gate: personalised insights need a complete profile (baseline_completed; see docs/metrics.md).
+    SELECT p.* INTO prof FROM public.user_profiles AS p WHERE p.user_id = uid;
+    IF NOT coalesce(prof.baseline_completed, FALSE) THEN
+        PERFORM core.fail(403, 'Complete your profile to unlock personalized insights', 'ONBOARDING_REQUIRED',
+            jsonb_build_object(
+                'requires_onboarding_completion', TRUE,
+                'user_status', jsonb_build_object(
+                    'onboarding_path', prof.onboarding_path,
+                    'baseline_completed', coalesce(prof.baseline_completed, FALSE),
+                    'has_nickname', prof.nickname IS NOT NULL,
+                    'has_primary_need', prof.primary_need IS NOT NULL,
+                    'has_cycle_stage', prof.cycle_stage IS NOT NULL
+                )
+            ));
+    END IF;
+
+    today := core.local_date(uid);
+    SELECT i.* INTO ins
+    FROM public.insights AS i
+    WHERE i.user_id = uid AND i.local_date = today AND i.category = 'daily';
+
+    IF NOT FOUND THEN
+        facts := core.daily_insight_facts(uid, today) || jsonb_build_object('name', coalesce(prof.nickname, 'friend'));
+        SELECT m.* INTO r FROM core.matching_rules('daily', facts) AS m ORDER BY m.priority DESC, m.rule_key LIMIT 1;
+        IF NOT FOUND THEN
+            RAISE EXCEPTION 'api.daily_insight: no enabled daily rule matches (insight_rules needs a fallback rule)';
+        END IF;
+        -- One per user and local day: of two concurrent first requests one inserts, the other takes its row.
+        INSERT INTO public.insights AS i (
+            user_id, insight_type, category, priority, title, message, icon, confidence, local_date, analysis_data
+        ) VALUES (
+            uid, r.insight_type, 'daily', r.priority,
+            core.render_template(r.title, facts),
+            core.render_template(r.message, facts),
+            r.icon,
+            least(r.confidence_max, r.confidence_base + r.confidence_step * (facts ->> 'checkins_analyzed')::integer),
+            today,
+            jsonb_build_object(
+                'checkins_analyzed', (facts ->> 'checkins_analyzed')::integer,
+                'date_range', (facts ->> 'window_start') || ' to ' || (facts ->> 'window_end'),
+                'rule', r.rule_key,
+                'facts', facts
+            )
+        )
+        ON CONFLICT (user_id, local_date) WHERE category = 'daily' DO NOTHING
+        RETURNING i.* INTO ins;
+        IF ins.id IS NULL THEN
+            SELECT i.* INTO STRICT ins
+            FROM public.insights AS i
+            WHERE i.user_id = uid AND i.local_date = today AND i.category = 'daily';
+        END IF;
+    END IF;
+
+    RETURN jsonb_build_object(
+        'success', TRUE,
+        'insight', jsonb_build_object(
+            'id', ins.id,
+            'type', ins.insight_type,
+            'title', ins.title,
+            'message', ins.message,
+            'icon', ins.icon,
+            'confidence', ins.confidence
+        ),
+        'analysis_data', jsonb_build_object(
+            'checkins_analyzed', coalesce((ins.analysis_data ->> 'checkins_analyzed')::integer, 0),
+            'date_range', coalesce(
+                ins.analysis_data ->> 'date_range',
+                to_char(ins.local_date - 6, 'YYYY-MM-DD') || ' to ' || to_char(ins.local_date, 'YYYY-MM-DD')
+            ),
+            'user_id', uid,
+            'generated_at', core.iso(ins.created_at)
+        )
+    );
+END
+$$;
+
+ALTER FUNCTION api.daily_insight(jsonb) OWNER TO novara_definer;
+
+COMMENT ON FUNCTION api.daily_insight(jsonb) IS
+'GET /api/insights/daily (writes: stores the day''s insight). {success, insight: {id, type, title, message, icon, '
+'confidence}, analysis_data: {checkins_analyzed, date_range, user_id, generated_at}}; the first call of a local '
+'day evaluates the daily rules over the last 7 local days and stores the insight, later calls return it. NV403 '
+'ONBOARDING_REQUIRED (requires_onboarding_completion, user_status) until baseline_completed; NV401/NV404.';

@@ -1,0 +1,26 @@
+-- GET /api/users/metrics (contract 5): every figure computed from the caller's data (docs/metrics.md).
+
+-- SECURITY DEFINER: the gateway role has no table privileges; row-level security still applies since the
+-- owner novara_definer is not BYPASSRLS.
+CREATE OR REPLACE FUNCTION api.user_metrics(args jsonb DEFAULT '{}'::jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql
+STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog
+AS $$
+DECLARE
+    uid uuid := core.require_user();
+BEGIN
+    RETURN jsonb_build_object('success', TRUE, 'metrics', core.user_metrics(uid, core.local_date(uid)));
+END
+$$;
+
+ALTER FUNCTION api.user_metrics(jsonb) OWNER TO novara_definer;
+
+COMMENT ON FUNCTION api.user_metrics(jsonb) IS
+'GET /api/users/metrics. {success, metrics: {medicationAdherenceRate, medicationAdherenceTrend, missedDosesLastWeek, '
+'totalMedicationCheckIns, averageMoodScore, currentPHQ4Score, phq4Trend, anxietyAverage, checkInStreak, '
+'totalCheckIns, insightEngagementRate, copingStrategiesUsed, mostEffectiveStrategy, partnerInvolvementRate, '
+'cycleCompletionProbability, riskFactors, protectiveFactors}} for the caller''s local today (core.user_metrics). '
+'NV401/NV404.';
