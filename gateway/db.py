@@ -21,8 +21,6 @@ from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
 from . import jsonx
 
-set_json_loads(jsonx.loads)  # results keep exact numbers (Decimal), as sent
-
 CONNECT_TIMEOUT_S = 3
 POOL_WAIT_S = 3
 STATEMENT_TIMEOUT_MS = 5000
@@ -59,6 +57,10 @@ def _detail(err: psycopg.Error) -> dict[str, Any]:
 _UNAVAILABLE_CLASSES = ("08", "57P", "53")
 
 
+async def _configure(conn: psycopg.AsyncConnection[Any]) -> None:
+    set_json_loads(jsonx.loads, conn)  # results keep exact numbers (Decimal), as sent
+
+
 class Database:
     def __init__(self, url: str, max_size: int = 20):
         self.url = url
@@ -69,6 +71,7 @@ class Database:
             open=False,
             timeout=POOL_WAIT_S,
             check=AsyncConnectionPool.check_connection,
+            configure=_configure,
             reconnect_timeout=0,
             kwargs={
                 "autocommit": True,

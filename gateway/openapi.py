@@ -34,6 +34,8 @@ QUERY_PARAMS: dict[str, list[tuple[str, dict[str, Any]]]] = {
     ],
     "api.daily_summary": [("date", {"type": "string", "format": "date"})],
     "api.analytics": [("timeframe", {"type": "string", "enum": ["week", "month", "quarter"]})],
+    "api.list_insights": [("limit", {"type": "integer", "minimum": 1, "maximum": 100})],
+    "api.checkin_questions": [("date", {"type": "string", "format": "date"})],
 }
 
 COMMENTS_SQL = """

@@ -50,10 +50,20 @@ ROUTES: tuple[Route, ...] = (
     Route(GET, "/api/checkins", "api.list_checkins", read_only=True, v1=None, log=RETRIEVAL),
     Route(GET, "/api/checkins/today", "api.today_checkin", read_only=True, v1=None, log=RETRIEVAL),
     Route(GET, "/api/checkins/last-values", "api.last_values", read_only=True, v1=None, log=RETRIEVAL),
+    Route(GET, "/api/checkins/questions", "api.checkin_questions", read_only=True),
     Route(GET, "/api/checkins/{id}", "api.get_checkin", read_only=True, v1=None, log=RETRIEVAL),
     Route(PUT, "/api/checkins/{id}", "api.update_checkin", v1=None),
     Route(DELETE, "/api/checkins/{id}", "api.delete_checkin", v1=None),
     Route(POST, "/api/daily-checkin-enhanced", "api.create_enhanced_checkin", status=201, v1=None, log=CREATION),
+    # insights and user metrics (computed in SQL from the event log) ----------------------------------------
+    Route(GET, "/api/insights/daily", "api.daily_insight"),  # stores the day's insight: not read-only
+    Route(GET, "/api/insights", "api.list_insights", read_only=True),
+    Route(GET, "/api/insights/micro", "api.micro_insight", read_only=True),
+    Route(POST, "/api/insights/micro", "api.create_micro_insight", read_only=True),
+    Route(GET, "/api/insights/engagement", "api.engagement", read_only=True),
+    Route(POST, "/api/insights/engagement", "api.record_engagement"),
+    Route(POST, "/api/insights/feedback", "api.insight_feedback"),
+    Route(GET, "/api/users/metrics", "api.user_metrics", read_only=True),
     # Schema V2 -------------------------------------------------------------------------------------------
     Route(POST, "/api/v2/health/events", "api.create_event", status=201, v2_only=True),
     Route(GET, "/api/v2/health/timeline", "api.timeline", read_only=True, v2_only=True),

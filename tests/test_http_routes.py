@@ -577,6 +577,48 @@ def test_analytics(client: TestClient, timeframe: str | None, days: int) -> None
     assert a["adherence_rate"] == (50 if in_window == 2 else 100)
 
 
+@covers(
+    "GET /api/insights/daily",
+    "GET /api/insights",
+    "GET /api/insights/micro",
+    "POST /api/insights/micro",
+    "GET /api/insights/engagement",
+    "POST /api/insights/engagement",
+    "POST /api/insights/feedback",
+    "GET /api/users/metrics",
+    "GET /api/checkins/questions",
+)
+def test_insight_routes(client: TestClient) -> None:
+    """Contract section 5 shapes (the rules themselves are tested in db/tests and tests/test_insights_http.py)."""
+    token, user = signup(client, **SIGNUP_PROFILE)
+    post_checkin(client, token, anxiety_level=3, medication_taken="yes")
+    h = bearer(token)
+    daily = assert_success(client.get("/api/insights/daily", headers=h))
+    insight = daily["insight"]
+    assert set(insight) >= {"id", "type", "title", "message", "icon", "confidence"}
+    assert daily["analysis_data"]["user_id"] == user["id"]
+    assert daily["analysis_data"]["checkins_analyzed"] == 1
+    listed = assert_success(client.get("/api/insights", headers=h))
+    assert listed["count"] == 1 and listed["insights"][0]["id"] == insight["id"]
+    micro = assert_success(client.get("/api/insights/micro", headers=h))["insight"]
+    assert set(micro) >= {"type", "message", "subMessage", "icon"}
+    posted = assert_success(client.post("/api/insights/micro", headers=h, json={"checkinData": {"mood_today": "ok"}}))
+    assert set(posted["micro_insight"]) >= {"title", "message", "action", "type", "icon"}
+    body = {"insight_type": insight["type"], "action": "viewed", "insight_id": insight["id"]}
+    assert_success(client.post("/api/insights/engagement", headers=h, json=body))
+    engagement = assert_success(client.get("/api/insights/engagement", headers=h))["engagement"]
+    assert engagement["summary"]["insights_viewed"] == 1 and engagement["summary"]["checkins"] == 1
+    assert_success(
+        client.post("/api/insights/feedback", headers=h, json={"insight_id": insight["id"], "helpful": True})
+    )
+    metrics = assert_success(client.get("/api/users/metrics", headers=h))["metrics"]
+    assert metrics["totalCheckIns"] == 1 and metrics["checkInStreak"] == 1
+    questions = assert_success(client.get("/api/checkins/questions", headers=h))
+    ids = [q["id"] for q in questions["questions"]]
+    assert {"mood_today", "confidence_today"} <= set(ids), ids
+    assert {"metadata", "personalization_summary"} <= set(questions)
+
+
 def test_every_route_has_a_happy_path_test() -> None:
     assert {rid(r) for r in ROUTES} == COVERED
 
@@ -594,6 +636,9 @@ VALID_BODY: dict[str, dict[str, Any]] = {
     "api.create_enhanced_checkin": {"mood_today": "hopeful", "confidence_today": 7},
     "api.update_checkin": {"confidence_today": 8},
     "api.create_event": {"event_type": "mood", "event_data": {"mood": "ok"}},
+    "api.create_micro_insight": {"checkinData": {"mood_today": "ok"}},
+    "api.record_engagement": {"insight_type": "daily", "action": "viewed"},
+    "api.insight_feedback": {"insight_id": str(uuid.uuid4()), "helpful": True},
 }
 
 
@@ -661,6 +706,9 @@ EMPTY_BODY = {
     "DELETE /api/checkins/{id}": (200, None),
     "POST /api/daily-checkin-enhanced": (400, MISSING_FIELDS),
     "POST /api/v2/health/events": (400, "event_type is required"),
+    "POST /api/insights/micro": (200, None),
+    "POST /api/insights/engagement": (400, "Missing required fields: insight_type, action"),
+    "POST /api/insights/feedback": (400, "Missing required fields: insight_id, helpful"),
 }
 
 

@@ -1,8 +1,6 @@
 """Contract section 5 through the real app: insights, micro insights, engagement, feedback, metrics, questions.
 
-The routes are not in gateway/routes.py yet: the `client` here runs the app with INSIGHT_ROUTES added to the route
-table (the same Route lines the lead adds there; the questions route before /api/checkins/{id}, so the literal path
-wins). Also: two sessions asking for the day's first insight at once get one stored insight.
+Also: two sessions asking for the day's first insight at once get one stored insight.
 """
 
 from __future__ import annotations
@@ -11,32 +9,12 @@ import datetime as dt
 import json
 import threading
 import uuid
-from collections.abc import Iterator
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import psycopg
-import pytest
 from starlette.testclient import TestClient
 
-import gateway.app
-import gateway.routes
-from gateway.routes import GET, POST, Route
-from gateway.settings import load
-
-from .conftest import SECRET
-
-INSIGHT_ROUTES = (
-    Route(GET, "/api/insights/daily", "api.daily_insight"),
-    Route(GET, "/api/insights", "api.list_insights", read_only=True),
-    Route(GET, "/api/insights/micro", "api.micro_insight", read_only=True),
-    Route(POST, "/api/insights/micro", "api.create_micro_insight", read_only=True),
-    Route(GET, "/api/insights/engagement", "api.engagement", read_only=True),
-    Route(POST, "/api/insights/engagement", "api.record_engagement"),
-    Route(POST, "/api/insights/feedback", "api.insight_feedback"),
-    Route(GET, "/api/users/metrics", "api.user_metrics", read_only=True),
-    Route(GET, "/api/checkins/questions", "api.checkin_questions", read_only=True),
-)
 METRIC_KEYS = {
     "medicationAdherenceRate",
     "medicationAdherenceTrend",
@@ -56,26 +34,6 @@ METRIC_KEYS = {
     "riskFactors",
     "protectiveFactors",
 }
-
-
-def with_insight_routes(routes: tuple[Route, ...]) -> tuple[Route, ...]:
-    """The route table plus INSIGHT_ROUTES, the questions route placed before /api/checkins/{id}."""
-    out: list[Route] = []
-    for route in routes:
-        if route.path == "/api/checkins/{id}" and route.method == GET:
-            out += [r for r in INSIGHT_ROUTES if r.path == "/api/checkins/questions"]
-        out.append(route)
-    return (*out, *(r for r in INSIGHT_ROUTES if r.path != "/api/checkins/questions"))
-
-
-@pytest.fixture
-def client(db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient]:
-    routes = with_insight_routes(gateway.routes.ROUTES)
-    monkeypatch.setattr(gateway.routes, "ROUTES", routes)
-    monkeypatch.setattr(gateway.app, "ROUTES", routes)
-    settings = load({"DATABASE_URL": db_url, "JWT_SECRET": SECRET})
-    with TestClient(gateway.app.create_app(settings, db_url, SECRET)) as c:
-        yield c
 
 
 def signup(client: TestClient, **fields: object) -> tuple[dict[str, str], dict[str, Any]]:
