@@ -5,7 +5,7 @@
 CREATE OR REPLACE FUNCTION api.analytics(args jsonb DEFAULT '{}'::jsonb)
 RETURNS jsonb
 LANGUAGE plpgsql
-STABLE
+VOLATILE
 SECURITY DEFINER
 SET search_path = pg_catalog
 AS $$
@@ -29,6 +29,8 @@ DECLARE
     v_counts jsonb;
 BEGIN
     uid := core.require_user();
+    -- Legacy (V1-mode) writes committed before this request are imported first (docs/v1-v2-sync.md).
+    PERFORM core.sync_legacy_checkins(uid);
     args := coalesce(args, '{}'::jsonb);
     v_timeframe := coalesce(
         core.check_value('timeframe', args -> 'timeframe', 'enum', allowed => ARRAY['week', 'month', 'quarter'])

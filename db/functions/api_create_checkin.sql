@@ -16,9 +16,9 @@ DECLARE
     v_date date;
     v_type text;
     v_id uuid;
-    sentiment jsonb;
-    body jsonb;
 BEGIN
+    -- Legacy (V1-mode) writes committed before this request are imported first (docs/v1-v2-sync.md).
+    PERFORM core.sync_legacy_checkins(uid);
     -- Everything is validated before anything is written.
     fields := core.validate_checkin(a, FALSE);
     v_date := core.checkin_date(a -> 'date_submitted', uid);
@@ -27,24 +27,7 @@ BEGIN
         'standard'
     );
     v_id := core.checkin_create(uid, fields, v_date, v_type);
-
-    body := jsonb_build_object(
-        'success', TRUE,
-        'checkin', core.checkin_get(uid, v_id),
-        'message', 'Daily check-in completed successfully! 🌟'
-    );
-    sentiment := fields -> 'sentiment_analysis';
-    IF sentiment ->> 'sentiment' = 'positive' THEN
-        body := body || jsonb_build_object(
-            'message', 'Daily check-in completed successfully! 🌟 We love your positive energy today! 🎉',
-            'sentiment_analysis', jsonb_build_object(
-                'sentiment', 'positive',
-                'confidence', sentiment -> 'confidence',
-                'celebration_triggered', TRUE
-            )
-        );
-    END IF;
-    RETURN body;
+    RETURN core.checkin_created_body(core.checkin_get(uid, v_id), fields);
 END
 $$;
 

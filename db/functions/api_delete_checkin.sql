@@ -12,6 +12,8 @@ AS $$
 DECLARE
     uid uuid := core.require_user();
 BEGIN
+    -- Legacy (V1-mode) writes committed before this request are imported first (docs/v1-v2-sync.md).
+    PERFORM core.sync_legacy_checkins(uid);
     PERFORM core.checkin_retract(uid, core.checkin_parse_id(coalesce(args, '{}'::jsonb) ->> 'id'));
     RETURN jsonb_build_object('success', TRUE, 'message', 'Check-in deleted successfully');
 END

@@ -5,7 +5,7 @@
 CREATE OR REPLACE FUNCTION api.get_checkin(args jsonb DEFAULT '{}'::jsonb)
 RETURNS jsonb
 LANGUAGE plpgsql
-STABLE
+VOLATILE
 SECURITY DEFINER
 SET search_path = pg_catalog
 AS $$
@@ -13,6 +13,8 @@ DECLARE
     uid uuid := core.require_user();
     item jsonb;
 BEGIN
+    -- Legacy (V1-mode) writes committed before this request are imported first (docs/v1-v2-sync.md).
+    PERFORM core.sync_legacy_checkins(uid);
     item := core.checkin_get(uid, core.checkin_parse_id(coalesce(args, '{}'::jsonb) ->> 'id'));
     IF item IS NULL THEN
         PERFORM core.fail(404, 'Check-in not found', 'NOT_FOUND');

@@ -5,7 +5,7 @@
 CREATE OR REPLACE FUNCTION api.last_values(args jsonb DEFAULT '{}'::jsonb)
 RETURNS jsonb
 LANGUAGE plpgsql
-STABLE
+VOLATILE
 SECURITY DEFINER
 SET search_path = pg_catalog
 AS $$
@@ -15,6 +15,8 @@ DECLARE
     last_date date;
     vals jsonb;
 BEGIN
+    -- Legacy (V1-mode) writes committed before this request are imported first (docs/v1-v2-sync.md).
+    PERFORM core.sync_legacy_checkins(uid);
     SELECT
         c.date_submitted,
         core.checkin_row(c.id, c.user_id, c.date_submitted, c.created_at, c.updated_at, c.checkin_type, c.fields)

@@ -5,7 +5,7 @@
 CREATE OR REPLACE FUNCTION api.list_checkins(args jsonb DEFAULT '{}'::jsonb)
 RETURNS jsonb
 LANGUAGE plpgsql
-STABLE
+VOLATILE
 SECURITY DEFINER
 SET search_path = pg_catalog
 AS $$
@@ -14,6 +14,8 @@ DECLARE
     lim integer;
     items jsonb;
 BEGIN
+    -- Legacy (V1-mode) writes committed before this request are imported first (docs/v1-v2-sync.md).
+    PERFORM core.sync_legacy_checkins(uid);
     lim := coalesce(
         (core.check_value('limit', coalesce(args, '{}'::jsonb) -> 'limit', 'integer', 1, 100) #>> '{}')::integer,
         30

@@ -5,7 +5,7 @@
 CREATE OR REPLACE FUNCTION api.timeline(args jsonb DEFAULT '{}'::jsonb)
 RETURNS jsonb
 LANGUAGE plpgsql
-STABLE
+VOLATILE
 SECURITY DEFINER
 SET search_path = pg_catalog
 AS $$
@@ -29,6 +29,8 @@ DECLARE
     v_next text;
 BEGIN
     uid := core.require_user();
+    -- Legacy (V1-mode) writes committed before this request are imported first (docs/v1-v2-sync.md).
+    PERFORM core.sync_legacy_checkins(uid);
     args := coalesce(args, '{}'::jsonb);
     v_tz := core.user_timezone(uid);
 

@@ -5,7 +5,7 @@
 CREATE OR REPLACE FUNCTION api.today_checkin(args jsonb DEFAULT '{}'::jsonb)
 RETURNS jsonb
 LANGUAGE plpgsql
-STABLE
+VOLATILE
 SECURITY DEFINER
 SET search_path = pg_catalog
 AS $$
@@ -14,6 +14,8 @@ DECLARE
     today date := core.local_date(uid);
     item jsonb;
 BEGIN
+    -- Legacy (V1-mode) writes committed before this request are imported first (docs/v1-v2-sync.md).
+    PERFORM core.sync_legacy_checkins(uid);
     SELECT core.checkin_item(c.id, c.user_id, c.date_submitted, c.created_at, c.updated_at, c.checkin_type, c.fields)
     INTO item
     FROM public.daily_checkins_legacy AS c

@@ -14,6 +14,8 @@ DECLARE
     a jsonb := coalesce(args, '{}'::jsonb);
     v_id uuid;
 BEGIN
+    -- Legacy (V1-mode) writes committed before this request are imported first (docs/v1-v2-sync.md).
+    PERFORM core.sync_legacy_checkins(uid);
     IF jsonb_typeof(a) <> 'object' THEN
         PERFORM core.fail(400, 'Invalid JSON body', 'VALIDATION_ERROR');
     END IF;

@@ -243,13 +243,21 @@ BEGIN
         PERFORM core.checkin_append(p_user_id, v_id, 'record', p.event_type, p.event_subtype, p.event_data, v_at,
             p_date);
     END LOOP;
+
+    -- Dual write: the legacy table gets the same check-in (same id), so V1 mode sees it. A legacy row already
+    -- on that date (a V1-mode write not imported yet, or in flight) wins: 409, and nothing above is kept.
+    IF NOT core.legacy_mirror(p_user_id, v_id) THEN
+        PERFORM core.fail(409, 'You have already submitted a check-in for today. Please try again tomorrow.',
+            'CHECKIN_EXISTS', jsonb_build_object('existing_checkin', core.legacy_existing(p_user_id, p_date)));
+    END IF;
     RETURN v_id;
 END
 $$;
 
 COMMENT ON FUNCTION core.checkin_create(uuid, jsonb, date, text) IS
 'Record a new check-in of validated fields on p_date: a live_checkins row and its events (correlation_id = '
-'the new id, which is returned). NV409 CHECKIN_EXISTS with existing_checkin when the date is taken.';
+'the new id, which is returned), and the same row in daily_checkins (dual write, not logged). NV409 '
+'CHECKIN_EXISTS with existing_checkin when the date is taken in either.';
 
 CREATE OR REPLACE FUNCTION core.checkin_correct(p_user_id uuid, p_id uuid, p_args jsonb)
 RETURNS void
@@ -270,6 +278,11 @@ DECLARE
     p record;
     ev record;
 BEGIN
+    -- A V1-mode write to this check-in may be in flight on its legacy row: wait for it (row lock), then import
+    -- it, so the partial update applies to the latest values.
+    PERFORM 1 FROM public.daily_checkins AS d WHERE d.id = p_id AND d.user_id = p_user_id FOR UPDATE;
+    PERFORM core.sync_legacy_checkins(p_user_id);
+
     -- Lock the check-in: concurrent corrections and deletions of it run one after the other.
     SELECT c.* INTO cur
     FROM public.live_checkins AS c
@@ -340,13 +353,22 @@ BEGIN
     IF changed THEN
         UPDATE public.live_checkins AS c SET updated_at = v_now, checkin_type = v_type WHERE c.id = p_id;
     END IF;
+
+    -- Dual write (same transaction). The date can only be refused here by a legacy row not imported yet.
+    IF NOT core.legacy_mirror(p_user_id, p_id) THEN
+        PERFORM core.fail(409, 'You have already submitted a check-in for ' || to_char(v_date, 'YYYY-MM-DD')
+            || '. Choose another date_submitted.', 'CHECKIN_EXISTS',
+            jsonb_build_object('field', 'date_submitted',
+                'existing_checkin', core.legacy_existing(p_user_id, v_date)));
+    END IF;
 END
 $$;
 
 COMMENT ON FUNCTION core.checkin_correct(uuid, uuid, jsonb) IS
 'Partially update check-in p_id with p_args (V1 PUT): validates, then appends a correct event (full new '
-'payload) per event whose data or date changed and a record event per new group; updates live_checkins. '
-'NV404 unknown/other user''s; NV400 invalid; NV409 CHECKIN_EXISTS when date_submitted moves onto a taken date.';
+'payload) per event whose data or date changed and a record event per new group; updates live_checkins and '
+'the daily_checkins row (dual write; a pending V1-mode write to it is imported first). NV404 unknown/other '
+'user''s; NV400 invalid; NV409 CHECKIN_EXISTS when date_submitted moves onto a taken date.';
 
 CREATE OR REPLACE FUNCTION core.checkin_retract(p_user_id uuid, p_id uuid)
 RETURNS void
@@ -357,6 +379,10 @@ AS $$
 DECLARE
     ev record;
 BEGIN
+    -- As in checkin_correct: a V1-mode write in flight on the legacy row is waited for and imported first.
+    PERFORM 1 FROM public.daily_checkins AS d WHERE d.id = p_id AND d.user_id = p_user_id FOR UPDATE;
+    PERFORM core.sync_legacy_checkins(p_user_id);
+
     DELETE FROM public.live_checkins AS c WHERE c.id = p_id AND c.user_id = p_user_id;
     IF NOT FOUND THEN
         PERFORM core.fail(404, 'Check-in not found', 'NOT_FOUND');
@@ -370,9 +396,12 @@ BEGIN
         PERFORM core.checkin_append(p_user_id, p_id, 'retract', ev.event_type, ev.event_subtype, '{}'::jsonb,
             ev.occurred_at, ev.local_date, ev.id);
     END LOOP;
+    -- Dual write: the legacy row goes too (not logged), so V1 mode no longer lists it.
+    PERFORM core.legacy_delete(p_id, p_user_id, TRUE);
 END
 $$;
 
 COMMENT ON FUNCTION core.checkin_retract(uuid, uuid) IS
 'Delete check-in p_id (V1 DELETE): appends a retract event for each of its live events and deletes its '
-'live_checkins row, which frees the date. NV404 when the user has no such live check-in.';
+'live_checkins row and its daily_checkins row (dual write), which frees the date. NV404 when the user has no '
+'such live check-in.';

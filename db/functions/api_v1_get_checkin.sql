@@ -1,0 +1,31 @@
+-- GET /api/checkins/{id} in V1 mode.
+
+-- SECURITY DEFINER: the gateway role has no table privileges; RLS still applies since the owner novara_definer
+-- is not BYPASSRLS.
+CREATE OR REPLACE FUNCTION api.v1_get_checkin(args jsonb DEFAULT '{}'::jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql
+STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog
+AS $$
+DECLARE
+    uid uuid := core.require_user();
+    v_id uuid := core.checkin_parse_id(coalesce(args, '{}'::jsonb) ->> 'id');
+    item jsonb;
+BEGIN
+    SELECT core.legacy_item(d) INTO item
+    FROM public.daily_checkins AS d
+    WHERE d.id = v_id AND d.user_id = uid;
+    IF item IS NULL THEN
+        PERFORM core.fail(404, 'Check-in not found', 'NOT_FOUND');
+    END IF;
+    RETURN jsonb_build_object('success', TRUE, 'checkin', item);
+END
+$$;
+
+ALTER FUNCTION api.v1_get_checkin(jsonb) OWNER TO novara_definer;
+
+COMMENT ON FUNCTION api.v1_get_checkin(jsonb) IS
+'GET /api/checkins/{id} in V1 mode: args.id. {success, checkin} from daily_checkins. NV404 Check-in not found '
+'for a malformed, unknown, deleted or other user''s id.';

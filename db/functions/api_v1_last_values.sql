@@ -1,0 +1,48 @@
+-- GET /api/checkins/last-values in V1 mode.
+
+-- SECURITY DEFINER: the gateway role has no table privileges; RLS still applies since the owner novara_definer
+-- is not BYPASSRLS.
+CREATE OR REPLACE FUNCTION api.v1_last_values(args jsonb DEFAULT '{}'::jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql
+STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog
+AS $$
+DECLARE
+    uid uuid := core.require_user();
+    today date := core.local_date(uid);
+    last_date date;
+    vals jsonb;
+BEGIN
+    SELECT
+        d.date_submitted,
+        core.checkin_row(d.id, d.user_id, d.date_submitted, d.created_at, d.updated_at, d.checkin_type,
+            core.legacy_fields(d))
+    INTO last_date, vals
+    FROM public.daily_checkins AS d
+    WHERE d.user_id = uid
+    ORDER BY d.date_submitted DESC, d.created_at DESC, d.id
+    LIMIT 1;
+    IF vals IS NULL THEN
+        RETURN jsonb_build_object(
+            'success', TRUE, 'hasValues', FALSE, 'last_values', NULL, 'lastValues', NULL,
+            'message', 'No previous check-ins found'
+        );
+    END IF;
+    vals := vals || jsonb_build_object(
+        'last_checkin_date', to_char(last_date, 'YYYY-MM-DD'),
+        'days_since_last_checkin', greatest(today - last_date, 0)
+    );
+    RETURN jsonb_build_object(
+        'success', TRUE, 'hasValues', TRUE, 'last_values', vals, 'lastValues', vals,
+        'message', 'Last check-in values retrieved'
+    );
+END
+$$;
+
+ALTER FUNCTION api.v1_last_values(jsonb) OWNER TO novara_definer;
+
+COMMENT ON FUNCTION api.v1_last_values(jsonb) IS
+'GET /api/checkins/last-values in V1 mode: as api.last_values, from daily_checkins. {success, hasValues, '
+'last_values, lastValues, message}.';

@@ -1,0 +1,41 @@
+-- GET /api/checkins?limit=N in V1 mode: the caller's rows of the legacy table, newest date_submitted first.
+
+-- SECURITY DEFINER: the gateway role has no table privileges; RLS still applies since the owner novara_definer
+-- is not BYPASSRLS.
+CREATE OR REPLACE FUNCTION api.v1_list_checkins(args jsonb DEFAULT '{}'::jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql
+STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog
+AS $$
+DECLARE
+    uid uuid := core.require_user();
+    lim integer;
+    items jsonb;
+BEGIN
+    lim := coalesce(
+        (core.check_value('limit', coalesce(args, '{}'::jsonb) -> 'limit', 'integer', 1, 100) #>> '{}')::integer,
+        30
+    );
+    SELECT coalesce(jsonb_agg(core.legacy_item(x) ORDER BY x.date_submitted DESC, x.created_at DESC, x.id),
+        '[]'::jsonb)
+    INTO items
+    FROM (
+        SELECT d.*
+        FROM public.daily_checkins AS d
+        WHERE d.user_id = uid
+        ORDER BY d.date_submitted DESC, d.created_at DESC, d.id
+        LIMIT lim
+    ) AS x;
+    RETURN jsonb_build_object(
+        'success', TRUE, 'records', items, 'checkins', items, 'count', jsonb_array_length(items)
+    );
+END
+$$;
+
+ALTER FUNCTION api.v1_list_checkins(jsonb) OWNER TO novara_definer;
+
+COMMENT ON FUNCTION api.v1_list_checkins(jsonb) IS
+'GET /api/checkins in V1 mode: as api.list_checkins, from daily_checkins. {success, records, checkins, count}, '
+'newest date_submitted first. NV400 bad limit.';

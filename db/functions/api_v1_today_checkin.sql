@@ -1,0 +1,33 @@
+-- GET /api/checkins/today in V1 mode.
+
+-- SECURITY DEFINER: the gateway role has no table privileges; RLS still applies since the owner novara_definer
+-- is not BYPASSRLS.
+CREATE OR REPLACE FUNCTION api.v1_today_checkin(args jsonb DEFAULT '{}'::jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql
+STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog
+AS $$
+DECLARE
+    uid uuid := core.require_user();
+    today date := core.local_date(uid);
+    item jsonb;
+BEGIN
+    SELECT core.legacy_item(d) INTO item
+    FROM public.daily_checkins AS d
+    WHERE d.user_id = uid AND d.date_submitted = today;
+    RETURN jsonb_build_object(
+        'success', TRUE,
+        'hasCheckedIn', item IS NOT NULL,
+        'checkin', item,
+        'date', to_char(today, 'YYYY-MM-DD')
+    );
+END
+$$;
+
+ALTER FUNCTION api.v1_today_checkin(jsonb) OWNER TO novara_definer;
+
+COMMENT ON FUNCTION api.v1_today_checkin(jsonb) IS
+'GET /api/checkins/today in V1 mode: {success, hasCheckedIn, checkin (item or null), date} for the caller''s '
+'local today, from daily_checkins. args unused.';

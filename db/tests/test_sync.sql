@@ -1,0 +1,569 @@
+-- Keeping the legacy table and the event log in step (docs/v1-v2-sync.md): the change-log triggers, the V2
+-- dual write, the import of legacy writes (core.sync_legacy_checkins) and the backfill.
+
+-- Check-ins whose V1 read (daily_checkins) and V2 read (daily_checkins_legacy) differ, as
+-- [{id, v1, v2}] (NULL: none). Compares the API items, i.e. every field, the instants and the type.
+CREATE OR REPLACE FUNCTION tests.sync_diff()
+RETURNS jsonb
+LANGUAGE sql
+AS $$
+    SELECT jsonb_agg(jsonb_build_object('id', x.id, 'v1', x.v1, 'v2', x.v2) ORDER BY x.id)
+    FROM (
+        SELECT
+            coalesce(d.id, v.id) AS id,
+            CASE WHEN d.id IS NOT NULL THEN core.legacy_item(d) END AS v1,
+            CASE WHEN v.id IS NOT NULL THEN
+                core.checkin_item(v.id, v.user_id, v.date_submitted, v.created_at, v.updated_at, v.checkin_type,
+                    v.fields)
+            END AS v2
+        FROM public.daily_checkins AS d
+        FULL JOIN public.daily_checkins_legacy AS v ON d.id = v.id
+    ) AS x
+    WHERE x.v1 IS DISTINCT FROM x.v2
+$$;
+
+-- Rows whose daily_checkins columns differ from daily_checkins_legacy's (every column the view has:
+-- fields, each typed column, date, type, instants), as [{d, v}] (NULL: none).
+CREATE OR REPLACE FUNCTION tests.sync_column_diff()
+RETURNS jsonb
+LANGUAGE sql
+AS $$
+    SELECT jsonb_agg(jsonb_build_object('d', x.d, 'v', x.v))
+    FROM (
+        SELECT
+            CASE WHEN d.id IS NOT NULL THEN to_jsonb(d) - 'extra_fields' END AS d,
+            to_jsonb(v) AS v
+        FROM public.daily_checkins AS d
+        FULL JOIN public.daily_checkins_legacy AS v ON d.id = v.id
+    ) AS x
+    WHERE x.d IS DISTINCT FROM x.v
+$$;
+
+CREATE OR REPLACE FUNCTION tests.sync_log()
+RETURNS text
+LANGUAGE sql
+AS $$
+    SELECT coalesce(string_agg(l.op, ',' ORDER BY l.position), '') FROM public.legacy_checkin_changes AS l
+$$;
+
+CREATE OR REPLACE FUNCTION tests.test_trigger_logs_legacy_writes_and_skips_v2_ones()
+RETURNS void
+LANGUAGE plpgsql
+AS $$
+DECLARE
+    uid uuid := tests.make_user('ann@example.com');
+    v1_id text;
+    v2_id text;
+    raw_id uuid;
+BEGIN
+    PERFORM tests.as_gateway('{"email": "ann@example.com"}');
+    -- V2 writes: the legacy row follows, nothing is logged
+    v2_id := api.create_checkin('{"mood_today": "ok", "confidence_today": 5, "date_submitted": "2026-01-01"}')
+        #>> '{checkin,id}';
+    PERFORM api.update_checkin(jsonb_build_object('id', v2_id, 'confidence_today', 6));
+    PERFORM tests.as_superuser();
+    PERFORM tests.assert_eq(tests.sync_log(), '', 'V2 writes are not logged');
+    PERFORM tests.assert_eq((SELECT d.confidence_today FROM public.daily_checkins AS d WHERE d.id = v2_id::uuid),
+        6::smallint, 'but the legacy row follows them');
+
+    -- V1 writes: logged, in order
+    PERFORM tests.as_gateway('{"email": "ann@example.com"}');
+    v1_id := api.v1_create_checkin('{"mood_today": "ok", "confidence_today": 5, "date_submitted": "2026-01-02"}')
+        #>> '{checkin,id}';
+    PERFORM api.v1_update_checkin(jsonb_build_object('id', v1_id, 'confidence_today', 6));
+    PERFORM api.v1_delete_checkin(jsonb_build_object('id', v1_id));
+    PERFORM tests.as_superuser();
+    PERFORM tests.assert_eq(tests.sync_log(), 'insert,update,delete');
+    PERFORM tests.assert_eq(
+        (SELECT count(*) FROM public.legacy_checkin_changes AS l WHERE l.checkin_id = v1_id::uuid AND l.user_id = uid),
+        3::bigint
+    );
+
+    -- Writes from psql (or an older V1 deployment) are logged too; the V2 flag is reset after each V2 write.
+    DELETE FROM public.legacy_checkin_changes;
+    INSERT INTO public.daily_checkins (user_id, date_submitted, mood_today, confidence_today)
+    VALUES (uid, '2026-01-03', 'raw', 4), (uid, '2026-01-04', 'raw', 4);
+    UPDATE public.daily_checkins SET confidence_today = 5 WHERE mood_today = 'raw';
+    DELETE FROM public.daily_checkins WHERE date_submitted = '2026-01-04';
+    PERFORM tests.assert_eq(tests.sync_log(), 'insert,insert,update,update,delete');
+    PERFORM tests.assert_eq(current_setting('novara.sync_source', TRUE), '', 'flag reset');
+
+    -- V2 retraction: the legacy row goes, not logged
+    DELETE FROM public.legacy_checkin_changes;
+    PERFORM core.sync_legacy_checkins(uid);
+    PERFORM tests.as_gateway('{"email": "ann@example.com"}');
+    PERFORM api.delete_checkin(jsonb_build_object('id', v2_id));
+    PERFORM tests.as_superuser();
+    PERFORM tests.assert_eq(tests.sync_log(), '');
+    PERFORM tests.assert_eq((SELECT count(*) FROM public.daily_checkins AS d WHERE d.id = v2_id::uuid), 0::bigint);
+
+    -- TRUNCATE is a delete of every row.
+    DELETE FROM public.legacy_checkin_changes;
+    TRUNCATE public.daily_checkins;
+    PERFORM tests.assert_eq(tests.sync_log(), 'delete', 'the one row left');
+    INSERT INTO public.daily_checkins (user_id, date_submitted, mood_today, confidence_today)
+    VALUES (uid, '2026-01-03', 'raw', 4);
+    DELETE FROM public.legacy_checkin_changes;
+
+    -- A check-in keeps its id and owner.
+    raw_id := (SELECT d.id FROM public.daily_checkins AS d WHERE d.mood_today = 'raw');
+    PERFORM tests.assert_raises(format('UPDATE public.daily_checkins SET user_id = %L WHERE id = %L',
+        tests.make_user('bob@example.com'), raw_id), '23514', '%id and user_id cannot change');
+    PERFORM tests.assert_raises(format('UPDATE public.daily_checkins SET id = gen_random_uuid() WHERE id = %L',
+        raw_id), '23514');
+END
+$$;
+
+-- A psql edit of a typed column makes "fields" stale: it is dropped, and the fields come from the columns.
+CREATE OR REPLACE FUNCTION tests.test_hand_edits_of_columns_win_over_stale_fields()
+RETURNS void
+LANGUAGE plpgsql
+AS $$
+DECLARE
+    uid uuid := tests.make_user('ann@example.com');
+    c_id uuid;
+    item jsonb;
+BEGIN
+    PERFORM tests.as_gateway('{"email": "ann@example.com"}');
+    c_id := (api.v1_create_checkin('{"mood_today": "ok", "confidence_today": 5, "user_note": null,
+        "x_extra": "kept"}') #>> '{checkin,id}')::uuid;
+    PERFORM tests.as_superuser();
+    UPDATE public.daily_checkins SET updated_at = updated_at WHERE id = c_id;
+    PERFORM tests.assert_true((SELECT d.fields IS NOT NULL FROM public.daily_checkins AS d WHERE d.id = c_id),
+        'an update that changes no answer keeps fields');
+    UPDATE public.daily_checkins SET mood_today = 'edited by hand', anxiety_level = 3 WHERE id = c_id;
+    PERFORM tests.assert_true((SELECT d.fields IS NULL FROM public.daily_checkins AS d WHERE d.id = c_id),
+        'fields dropped');
+    PERFORM tests.as_gateway('{"email": "ann@example.com"}');
+    item := api.v1_get_checkin(jsonb_build_object('id', c_id)) -> 'checkin';
+    PERFORM tests.assert_eq(item ->> 'mood_today', 'edited by hand');
+    PERFORM tests.assert_eq(item -> 'anxiety_level', '3'::jsonb);
+    PERFORM tests.assert_eq(item ->> 'x_extra', 'kept', 'extras come from extra_fields');
+    PERFORM tests.assert_true(NOT item ? 'user_note', 'a given null is lost with fields (documented)');
+    -- ... and V2 sees the same after the import
+    PERFORM tests.assert_json_eq(api.get_checkin(jsonb_build_object('id', c_id)) -> 'checkin', item);
+    PERFORM tests.as_superuser();
+    PERFORM tests.assert_eq(tests.sync_diff(), NULL::jsonb);
+    PERFORM tests.assert_eq(uid IS NOT NULL, TRUE);
+END
+$$;
+
+CREATE OR REPLACE FUNCTION tests.test_import_of_v1_insert_update_delete()
+RETURNS void
+LANGUAGE plpgsql
+AS $$
+DECLARE
+    uid uuid := tests.make_user('ann@example.com');
+    c_id text;
+    item jsonb;
+BEGIN
+    PERFORM tests.as_gateway('{"email": "ann@example.com"}');
+    item := api.v1_create_checkin('{"mood_today": "hopeful", "confidence_today": 7, "medication_taken": "yes",
+        "side_effects": ["a"], "phq4_feeling_nervous": 1, "date_submitted": "2026-02-01", "extra": {"k": [1]}}')
+        -> 'checkin';
+    c_id := item ->> 'id';
+
+    -- insert -> record events with correlation_id = the legacy id, one per group
+    PERFORM tests.assert_json_eq(api.get_checkin(jsonb_build_object('id', c_id)) -> 'checkin', item,
+        'V2 reads the V1 check-in, same id, same JSON');
+    PERFORM tests.as_superuser();
+    PERFORM tests.assert_eq(
+        (SELECT string_agg(e.event_type || '/' || e.action, ',' ORDER BY e.event_type)
+            FROM public.health_events AS e WHERE e.correlation_id = c_id::uuid AND e.source = 'checkin_v1'),
+        'assessment/record,medication/record,mood/record,symptom/record'
+    );
+    PERFORM tests.assert_eq(
+        (SELECT e.occurred_at FROM public.health_events AS e WHERE e.correlation_id = c_id::uuid LIMIT 1),
+        (DATE '2026-02-01' + TIME '12:00') AT TIME ZONE 'America/Los_Angeles', 'noon local on a past date'
+    );
+    PERFORM tests.assert_eq(tests.sync_log(), '', 'consumed');
+
+    -- update -> corrections of the changed groups only
+    PERFORM tests.as_gateway('{"email": "ann@example.com"}');
+    item := api.v1_update_checkin(jsonb_build_object('id', c_id, 'medication_taken', 'no', 'missed_doses', 2))
+        -> 'checkin';
+    PERFORM tests.assert_json_eq(api.list_checkins() -> 'checkins' -> 0, item);
+    PERFORM tests.as_superuser();
+    PERFORM tests.assert_eq(
+        (SELECT string_agg(e.event_type || '/' || e.action, ',' ORDER BY e.position)
+            FROM public.health_events AS e WHERE e.correlation_id = c_id::uuid AND e.action <> 'record'),
+        'medication/correct'
+    );
+    PERFORM tests.assert_eq(
+        (SELECT e.event_data ->> 'status' FROM public.health_events_live AS e
+            WHERE e.correlation_id = c_id::uuid AND e.event_type = 'medication'), 'missed'
+    );
+
+    -- a move of the date corrects every group onto the new date
+    PERFORM tests.as_gateway('{"email": "ann@example.com"}');
+    PERFORM api.v1_update_checkin(jsonb_build_object('id', c_id, 'date_submitted', '2026-02-03'));
+    PERFORM tests.assert_eq(api.get_checkin(jsonb_build_object('id', c_id)) #>> '{checkin,date_submitted}',
+        '2026-02-03');
+    PERFORM tests.as_superuser();
+    PERFORM tests.assert_eq(
+        (SELECT string_agg(DISTINCT e.local_date::text, ',') FROM public.health_events_live AS e
+            WHERE e.correlation_id = c_id::uuid), '2026-02-03'
+    );
+
+    -- delete -> retractions; the date is free in V2 too
+    PERFORM tests.as_gateway('{"email": "ann@example.com"}');
+    PERFORM api.v1_delete_checkin(jsonb_build_object('id', c_id));
+    PERFORM tests.assert_eq(api.list_checkins() -> 'count', '0'::jsonb);
+    PERFORM tests.assert_raises(format('SELECT api.get_checkin(%L)', jsonb_build_object('id', c_id)), 'NV404');
+    PERFORM api.create_checkin('{"mood_today": "new", "confidence_today": 5, "date_submitted": "2026-02-03"}');
+    PERFORM tests.as_superuser();
+    PERFORM tests.assert_eq(
+        (SELECT count(*) FROM public.health_events_live AS e WHERE e.correlation_id = c_id::uuid), 0::bigint
+    );
+    PERFORM tests.assert_eq(
+        (SELECT count(*) FROM public.health_events AS e WHERE e.correlation_id = c_id::uuid AND e.action = 'retract'),
+        4::bigint, 'the history keeps every version'
+    );
+    PERFORM tests.assert_eq(tests.sync_diff(), NULL::jsonb);
+    PERFORM tests.assert_eq(uid IS NOT NULL, TRUE);
+END
+$$;
+
+CREATE OR REPLACE FUNCTION tests.test_import_is_idempotent()
+RETURNS void
+LANGUAGE plpgsql
+AS $$
+DECLARE
+    uid uuid := tests.make_user('ann@example.com');
+    c_id uuid;
+    n_events bigint;
+BEGIN
+    PERFORM tests.as_gateway('{"email": "ann@example.com"}');
+    c_id := (api.v1_create_checkin('{"mood_today": "ok", "confidence_today": 5}') #>> '{checkin,id}')::uuid;
+    PERFORM api.v1_update_checkin(jsonb_build_object('id', c_id, 'confidence_today', 6));
+    PERFORM tests.as_superuser();
+    PERFORM tests.assert_eq(core.sync_legacy_checkins(uid), 2, 'two entries applied');
+    n_events := (SELECT count(*) FROM public.health_events);
+    PERFORM tests.assert_eq(core.sync_legacy_checkins(uid), 0, 'running it again applies nothing');
+    PERFORM tests.assert_eq(core.sync_legacy_checkins(), 0);
+
+    -- Replayed (duplicate or stale) entries change nothing: the import applies the row's current state.
+    INSERT INTO public.legacy_checkin_changes (checkin_id, user_id, op)
+    VALUES (c_id, uid, 'insert'), (c_id, uid, 'update'), (c_id, uid, 'insert'), (gen_random_uuid(), uid, 'delete');
+    PERFORM tests.assert_eq(core.sync_legacy_checkins(uid, 2), 4, 'drained in batches of 2');
+    PERFORM tests.assert_eq((SELECT count(*) FROM public.health_events), n_events, 'no new event');
+    PERFORM tests.assert_eq((SELECT count(*) FROM public.legacy_checkin_changes), 0::bigint);
+    PERFORM tests.assert_eq(tests.sync_diff(), NULL::jsonb);
+END
+$$;
+
+-- Legacy writes that swap dates, or free a date and reuse it, are applied in one import without collisions.
+CREATE OR REPLACE FUNCTION tests.test_import_of_swaps_and_reused_dates()
+RETURNS void
+LANGUAGE plpgsql
+AS $$
+DECLARE
+    uid uuid := tests.make_user('ann@example.com');
+    a uuid;
+    b uuid;
+    c uuid;
+    d_id uuid;
+BEGIN
+    PERFORM tests.as_gateway('{"email": "ann@example.com"}');
+    a := (api.create_checkin('{"mood_today": "a", "confidence_today": 1, "date_submitted": "2026-01-01"}')
+        #>> '{checkin,id}')::uuid;
+    b := (api.create_checkin('{"mood_today": "b", "confidence_today": 2, "date_submitted": "2026-01-02"}')
+        #>> '{checkin,id}')::uuid;
+    c := (api.create_checkin('{"mood_today": "c", "confidence_today": 3, "date_submitted": "2026-01-03"}')
+        #>> '{checkin,id}')::uuid;
+    -- In V1 mode: swap a and b (through a free day); delete c and take its date with a new one; then an
+    -- update of b, whose first entry is older than the delete of c.
+    PERFORM api.v1_update_checkin(jsonb_build_object('id', a, 'date_submitted', '2026-01-09'));
+    PERFORM api.v1_update_checkin(jsonb_build_object('id', b, 'date_submitted', '2026-01-01'));
+    PERFORM api.v1_update_checkin(jsonb_build_object('id', a, 'date_submitted', '2026-01-02'));
+    PERFORM api.v1_delete_checkin(jsonb_build_object('id', c));
+    d_id := (api.v1_create_checkin('{"mood_today": "d", "confidence_today": 4, "date_submitted": "2026-01-03"}')
+        #>> '{checkin,id}')::uuid;
+    PERFORM api.v1_update_checkin(jsonb_build_object('id', b, 'mood_today', 'b2'));
+    PERFORM tests.as_superuser();
+    PERFORM tests.assert_eq(tests.sync_log(), 'update,update,update,delete,insert,update');
+    -- Applied one entry at a time (the hardest order: each sees the rows' final state), then all at once.
+    PERFORM tests.assert_eq(core.sync_legacy_checkins(uid, 1), 6);
+    PERFORM tests.assert_eq(tests.sync_diff(), NULL::jsonb);
+    PERFORM tests.assert_eq(tests.sync_column_diff(), NULL::jsonb);
+    PERFORM tests.assert_eq(
+        (SELECT string_agg(v.mood_today || '@' || v.date_submitted, ',' ORDER BY v.date_submitted)
+            FROM public.daily_checkins_legacy AS v),
+        'b2@2026-01-01,a@2026-01-02,d@2026-01-03'
+    );
+    PERFORM tests.assert_eq(d_id IS NOT NULL, TRUE);
+END
+$$;
+
+-- V2 writes keep daily_checkins equal to daily_checkins_legacy, column by column.
+CREATE OR REPLACE FUNCTION tests.test_dual_write_keeps_the_legacy_table_equal()
+RETURNS void
+LANGUAGE plpgsql
+AS $$
+DECLARE
+    a text;
+    b text;
+BEGIN
+    PERFORM tests.make_user('ann@example.com');
+    PERFORM tests.as_gateway('{"email": "ann@example.com"}');
+    a := api.create_checkin('{"mood_today": "hopeful, anxious", "confidence_today": "7", "medication_taken": "yes",
+        "user_note": "a\nb", "primary_concern_today": null, "anxiety_level": 6, "side_effects": ["x", "y"],
+        "missed_doses": 0, "injection_confidence": 9, "appointment_within_3_days": true, "appointment_anxiety": 2,
+        "coping_strategies_used": [], "partner_involved_today": false, "wish_knew_more_about": ["z"],
+        "phq4_feeling_nervous": 1, "phq4_stop_worrying": 2, "phq4_little_interest": 3, "phq4_feeling_down": 0,
+        "journey_reflection_today": "text", "financial_stress_today": 4, "physical_symptoms": [{"n": 1}],
+        "symptom_severity": {"a": null}, "an extra": [null], "date_submitted": "2026-01-01"}') #>> '{checkin,id}';
+    b := api.create_enhanced_checkin('{"mood_today": "tired", "confidence_today": 2}') #>> '{checkin,id}';
+    PERFORM tests.as_superuser();
+    PERFORM tests.assert_eq(tests.sync_column_diff(), NULL::jsonb, 'after create');
+    PERFORM tests.assert_eq(tests.sync_diff(), NULL::jsonb, 'after create (items)');
+    PERFORM tests.assert_eq((SELECT d.phq4_score FROM public.daily_checkins AS d WHERE d.id = a::uuid), 6::smallint);
+    PERFORM tests.assert_eq((SELECT d.checkin_type FROM public.daily_checkins AS d WHERE d.id = b::uuid), 'enhanced');
+
+    PERFORM tests.as_gateway('{"email": "ann@example.com"}');
+    PERFORM api.update_checkin(jsonb_build_object('id', a, 'anxiety_level', NULL, 'side_effects', NULL,
+        'missed_doses', 3, 'new extra', 'v', 'date_submitted', '2026-01-05', 'checkin_type', 'enhanced'));
+    PERFORM api.update_checkin(jsonb_build_object('id', b, 'phq4_feeling_down', 2));
+    PERFORM tests.as_superuser();
+    PERFORM tests.assert_eq(tests.sync_column_diff(), NULL::jsonb, 'after update');
+    PERFORM tests.assert_eq(tests.sync_diff(), NULL::jsonb, 'after update (items)');
+    PERFORM tests.assert_eq((SELECT d.date_submitted FROM public.daily_checkins AS d WHERE d.id = a::uuid),
+        DATE '2026-01-05');
+    PERFORM tests.assert_eq((SELECT d.anxiety_level FROM public.daily_checkins AS d WHERE d.id = a::uuid),
+        NULL::smallint);
+
+    PERFORM tests.as_gateway('{"email": "ann@example.com"}');
+    PERFORM api.delete_checkin(jsonb_build_object('id', b));
+    PERFORM tests.as_superuser();
+    PERFORM tests.assert_eq(tests.sync_column_diff(), NULL::jsonb, 'after delete');
+    PERFORM tests.assert_eq((SELECT count(*) FROM public.daily_checkins), 1::bigint);
+    PERFORM tests.assert_eq(tests.sync_log(), '', 'nothing of it logged');
+END
+$$;
+
+-- A legacy row the log does not know yet (written concurrently by a V1 instance) wins the day: the V2 write is
+-- refused with the same 409, and nothing of it stays.
+CREATE OR REPLACE FUNCTION tests.test_v2_write_refused_when_a_legacy_row_holds_the_date()
+RETURNS void
+LANGUAGE plpgsql
+AS $$
+DECLARE
+    uid uuid := tests.make_user('ann@example.com');
+    v2_id text;
+    err jsonb;
+BEGIN
+    -- the V1 row as a concurrent instance would have it: committed in the table, its log entry not visible
+    PERFORM set_config('novara.sync_source', 'v2', TRUE);
+    INSERT INTO public.daily_checkins (id, user_id, date_submitted, mood_today, confidence_today)
+    VALUES ('00000000-0000-4000-8000-000000000001', uid, '2026-01-01', 'v1 row', 3);
+    PERFORM set_config('novara.sync_source', '', TRUE);
+
+    PERFORM tests.as_gateway('{"email": "ann@example.com"}');
+    err := tests.error_of($q$SELECT api.create_checkin('{"mood_today": "v2", "confidence_today": 5,
+        "date_submitted": "2026-01-01"}')$q$);
+    PERFORM tests.assert_eq(err ->> 'state', 'NV409');
+    PERFORM tests.assert_eq(err ->> 'message',
+        'You have already submitted a check-in for today. Please try again tomorrow.');
+    PERFORM tests.assert_json_eq(err -> 'detail', '{"code": "CHECKIN_EXISTS", "existing_checkin": {"id":
+        "00000000-0000-4000-8000-000000000001", "mood_today": "v1 row", "confidence_today": 3,
+        "date_submitted": "2026-01-01"}}');
+    PERFORM tests.as_superuser();
+    PERFORM tests.assert_eq((SELECT count(*) FROM public.health_events), 0::bigint, 'events rolled back');
+    PERFORM tests.assert_eq((SELECT count(*) FROM public.live_checkins), 0::bigint, 'live row rolled back');
+
+    -- the same for a correction moving onto that date
+    PERFORM tests.as_gateway('{"email": "ann@example.com"}');
+    v2_id := api.create_checkin('{"mood_today": "v2", "confidence_today": 5, "date_submitted": "2026-01-02"}')
+        #>> '{checkin,id}';
+    err := tests.error_of(format('SELECT api.update_checkin(%L)', jsonb_build_object('id', v2_id,
+        'date_submitted', '2026-01-01', 'mood_today', 'moved')));
+    PERFORM tests.assert_eq(err ->> 'state', 'NV409');
+    PERFORM tests.assert_eq(err ->> 'message',
+        'You have already submitted a check-in for 2026-01-01. Choose another date_submitted.');
+    PERFORM tests.assert_eq(err #>> '{detail,existing_checkin,mood_today}', 'v1 row');
+    PERFORM tests.assert_eq(api.get_checkin(jsonb_build_object('id', v2_id)) #>> '{checkin,mood_today}', 'v2');
+    PERFORM tests.as_superuser();
+    PERFORM tests.assert_eq((SELECT count(*) FROM public.health_events WHERE action <> 'record'), 0::bigint,
+        'no correction kept');
+END
+$$;
+
+CREATE OR REPLACE FUNCTION tests.test_import_per_user_and_for_all()
+RETURNS void
+LANGUAGE plpgsql
+AS $$
+DECLARE
+    ann uuid := tests.make_user('ann@example.com');
+    bob uuid := tests.make_user('bob@example.com');
+BEGIN
+    PERFORM tests.as_gateway('{"email": "ann@example.com"}');
+    PERFORM api.v1_create_checkin('{"mood_today": "ann", "confidence_today": 5}');
+    PERFORM tests.as_gateway('{"email": "bob@example.com"}');
+    PERFORM api.v1_create_checkin('{"mood_today": "bob", "confidence_today": 5}');
+    PERFORM api.v1_create_checkin('{"mood_today": "bob", "confidence_today": 5, "date_submitted": "2026-01-01"}');
+    PERFORM tests.as_superuser();
+    PERFORM tests.assert_eq(core.sync_legacy_checkins(ann), 1, 'ann only');
+    PERFORM tests.assert_eq((SELECT count(*) FROM public.legacy_checkin_changes AS l WHERE l.user_id = bob),
+        2::bigint, 'bob''s still pending');
+    PERFORM set_config('request.jwt.claims', '{"email": "someone"}', TRUE);
+    PERFORM tests.assert_eq(core.sync_legacy_checkins(NULL, 1000), 2, 'all users');
+    PERFORM tests.assert_eq(current_setting('request.jwt.claims'), '{"email": "someone"}', 'claims restored');
+    PERFORM tests.assert_eq((SELECT count(*) FROM public.live_checkins), 3::bigint);
+    PERFORM tests.assert_eq(tests.sync_diff(), NULL::jsonb);
+END
+$$;
+
+-- Every V2 read of the caller's check-ins imports first: a V1 write is visible to the next V2 request.
+CREATE OR REPLACE FUNCTION tests.test_v2_reads_see_v1_writes()
+RETURNS void
+LANGUAGE plpgsql
+AS $$
+DECLARE
+    today text;
+    fn text;
+    body jsonb;
+BEGIN
+    PERFORM tests.make_user('ann@example.com');
+    PERFORM tests.as_gateway('{"email": "ann@example.com"}');
+    today := api.v1_today_checkin() ->> 'date';
+    FOREACH fn IN ARRAY ARRAY['today_checkin', 'last_values', 'list_checkins', 'timeline', 'daily_summary',
+        'analytics', 'get_checkin'] LOOP
+        PERFORM tests.as_superuser();
+        DELETE FROM public.legacy_checkin_changes;
+        PERFORM set_config('novara.erasure', 'on', TRUE);
+        DELETE FROM public.health_events;
+        PERFORM set_config('novara.erasure', 'off', TRUE);
+        DELETE FROM public.live_checkins;
+        DELETE FROM public.daily_checkins;
+        DELETE FROM public.legacy_checkin_changes;
+        PERFORM tests.as_gateway('{"email": "ann@example.com"}');
+        body := api.v1_create_checkin('{"mood_today": "hopeful", "confidence_today": 8}');
+        EXECUTE format('SELECT api.%I($1)', fn) INTO body USING jsonb_build_object('id', body #>> '{checkin,id}');
+        PERFORM tests.assert_true(
+            CASE fn
+                WHEN 'today_checkin' THEN body #>> '{checkin,mood_today}' = 'hopeful'
+                WHEN 'last_values' THEN body #>> '{last_values,mood_today}' = 'hopeful'
+                WHEN 'list_checkins' THEN body -> 'count' = '1'
+                WHEN 'get_checkin' THEN body #>> '{checkin,mood_today}' = 'hopeful'
+                WHEN 'timeline' THEN body #>> '{timeline,0,event_data,mood}' = 'hopeful'
+                WHEN 'daily_summary' THEN body #> '{summary,check_in_completed}' = 'true' AND body #>>
+                    '{summary,date}' = today
+                WHEN 'analytics' THEN body #> '{analytics,checkin_count}' = '1'
+            END,
+            fn || ' sees the V1 check-in: ' || body::text
+        );
+    END LOOP;
+END
+$$;
+
+-- In a READ ONLY transaction the import is skipped (no error): a route table that still runs V2 reads
+-- read-only degrades to the log's state instead of failing.
+CREATE OR REPLACE FUNCTION tests.test_import_skipped_in_read_only_transactions()
+RETURNS void
+LANGUAGE plpgsql
+AS $$
+BEGIN
+    PERFORM tests.make_user('ann@example.com');
+    PERFORM tests.as_gateway('{"email": "ann@example.com"}');
+    PERFORM api.v1_create_checkin('{"mood_today": "hopeful", "confidence_today": 8}');
+    PERFORM set_config('transaction_read_only', 'on', TRUE);
+    PERFORM tests.assert_eq(api.list_checkins() -> 'count', '0'::jsonb);
+    PERFORM tests.assert_eq(api.v1_list_checkins() -> 'count', '1'::jsonb);
+END
+$$;
+
+-- The backfill: legacy rows (written without "fields", with an unknown column, odd values) become V2 check-ins
+-- with the same ids and the same JSON; V2 check-ins without a legacy row get one; it is idempotent.
+CREATE OR REPLACE FUNCTION tests.test_backfill_maps_every_column()
+RETURNS void
+LANGUAGE plpgsql
+AS $$
+DECLARE
+    ann uuid := tests.make_user('ann@example.com', 'Asia/Tokyo');
+    bob uuid := tests.make_user('bob@example.com');
+    v2_only text;
+    loser text;
+    item jsonb;
+BEGIN
+    -- a real deployment's extra column
+    ALTER TABLE public.daily_checkins ADD COLUMN mood_color text;
+    -- V2 check-ins written before migration 0010: no legacy row (their rows removed without logging)
+    PERFORM tests.as_gateway('{"email": "bob@example.com"}');
+    v2_only := api.create_checkin('{"mood_today": "v2 only", "confidence_today": 4, "date_submitted": "2026-01-01",
+        "user_note": null}') #>> '{checkin,id}';
+    loser := api.create_checkin('{"mood_today": "v2 loser", "confidence_today": 4, "date_submitted": "2026-01-02"}')
+        #>> '{checkin,id}';
+    PERFORM tests.as_superuser();
+    PERFORM set_config('novara.sync_source', 'v2', TRUE);
+    DELETE FROM public.daily_checkins;
+    PERFORM set_config('novara.sync_source', '', TRUE);
+    -- legacy rows loaded before the migration (no "fields", no log entries)
+    ALTER TABLE public.daily_checkins DISABLE TRIGGER daily_checkins_log_insert;
+    INSERT INTO public.daily_checkins (
+        id, user_id, date_submitted, mood_today, confidence_today, medication_taken, user_note, anxiety_level,
+        side_effects, missed_doses, appointment_within_3_days, coping_strategies_used, phq4_feeling_nervous,
+        phq4_score, checkin_type, extra_fields, created_at, updated_at, mood_color
+    ) VALUES
+        ('00000000-0000-4000-8000-00000000000a', ann, '2025-12-31', 'good', 8, 'yes', E'note\n2', 3,
+            '["nausea"]', 1, FALSE, '[]', 2, 5, 'enhanced', '{"journey_momentum": "up", "x": [1, null]}',
+            '2025-12-31 10:00+09', '2026-01-01 09:00+09', 'blue'),
+        ('00000000-0000-4000-8000-00000000000b', ann, '2026-01-01', 'meh', 0, 'not tracked', NULL, NULL,
+            'null', NULL, NULL, NULL, NULL, NULL, 'standard', '{}', '2026-01-01 08:00+09', '2026-01-01 08:00+09',
+            NULL),
+        ('00000000-0000-4000-8000-00000000000c', bob, '2026-01-02', 'legacy wins', 6, 'maybe', NULL, NULL,
+            NULL, NULL, NULL, NULL, NULL, NULL, 'standard', '{}', '2025-06-01 08:00+00', '2025-06-01 08:00+00',
+            NULL);
+    ALTER TABLE public.daily_checkins ENABLE TRIGGER daily_checkins_log_insert;
+
+    PERFORM tests.assert_eq(core.backfill_legacy_checkins(2), 2, 'a first batch of two rows');
+    PERFORM tests.assert_true(core.backfill_legacy_checkins(1000) > 0, 'the rest');
+    PERFORM tests.assert_eq(core.backfill_legacy_checkins(1000), 0, 'idempotent: nothing left');
+    PERFORM tests.assert_eq(tests.sync_diff(), NULL::jsonb);
+    PERFORM tests.assert_eq(
+        (SELECT string_agg(v.id::text, ',' ORDER BY v.id) FROM public.daily_checkins_legacy AS v),
+        '00000000-0000-4000-8000-00000000000a,00000000-0000-4000-8000-00000000000b,'
+        || '00000000-0000-4000-8000-00000000000c,' || v2_only
+    );
+
+    -- every column mapped; unknown columns are extras; medication_taken 'not tracked' means not answered
+    PERFORM tests.as_gateway('{"email": "ann@example.com"}');
+    item := api.get_checkin('{"id": "00000000-0000-4000-8000-00000000000a"}') -> 'checkin';
+    PERFORM tests.assert_json_eq(item -> 'fields', ('{"id": "00000000-0000-4000-8000-00000000000a",
+        "user_id": "' || ann || '", "date_submitted": "2025-12-31", "created_at": "2025-12-31T01:00:00.000+00:00",
+        "updated_at": "2026-01-01T00:00:00.000+00:00", "checkin_type": "enhanced", "mood_today": "good",
+        "confidence_today": 8, "medication_taken": "yes", "user_note": "note\n2", "anxiety_level": 3,
+        "side_effects": ["nausea"], "missed_doses": 1, "appointment_within_3_days": false,
+        "coping_strategies_used": [], "phq4_feeling_nervous": 2, "phq4_score": 5, "journey_momentum": "up",
+        "x": [1, null], "mood_color": "blue"}')::jsonb);
+    PERFORM tests.assert_json_eq(api.v1_get_checkin('{"id": "00000000-0000-4000-8000-00000000000a"}') -> 'checkin',
+        item, 'V1 read path: the same');
+    item := api.get_checkin('{"id": "00000000-0000-4000-8000-00000000000b"}') -> 'checkin';
+    PERFORM tests.assert_json_eq((item -> 'fields') - ARRAY['id', 'user_id', 'created_at', 'updated_at'],
+        '{"date_submitted": "2026-01-01", "checkin_type": "standard", "mood_today": "meh", "confidence_today": 0,
+        "medication_taken": "not tracked"}', 'odd legacy values kept as they are');
+    PERFORM tests.as_superuser();
+    PERFORM tests.assert_eq(
+        (SELECT e.occurred_at FROM public.health_events AS e
+            WHERE e.correlation_id = '00000000-0000-4000-8000-00000000000a' AND e.event_type = 'mood'),
+        TIMESTAMPTZ '2025-12-31 10:00+09', 'created on its own local day: occurred_at = created_at'
+    );
+    PERFORM tests.assert_eq(
+        (SELECT count(*) FROM public.health_events AS e WHERE e.correlation_id = '00000000-0000-4000-8000-00000000000b'
+            AND e.event_type = 'medication'), 0::bigint, 'no medication event for "not tracked"'
+    );
+
+    -- the V2 check-in that collided with a legacy row is retracted (kept in the log's history)
+    PERFORM tests.assert_eq((SELECT count(*) FROM public.live_checkins AS c WHERE c.id = loser::uuid), 0::bigint);
+    PERFORM tests.assert_true(
+        (SELECT bool_and(e.action = 'retract' OR e.id IN (SELECT r.related_event_id FROM public.health_events AS r))
+            FROM public.health_events AS e WHERE e.correlation_id = loser::uuid), 'retracted, not deleted'
+    );
+    -- the V2-only check-in has its legacy row, with the null it was given
+    PERFORM tests.assert_json_eq(
+        (SELECT d.fields FROM public.daily_checkins AS d WHERE d.id = v2_only::uuid),
+        '{"mood_today": "v2 only", "confidence_today": 4, "user_note": null}'
+    );
+    PERFORM tests.assert_eq(tests.sync_log(), '', 'the V2 copy is not logged');
+    PERFORM tests.assert_eq(bob IS NOT NULL, TRUE);
+END
+$$;
