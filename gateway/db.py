@@ -25,7 +25,7 @@ CONNECT_TIMEOUT_S = 3
 POOL_WAIT_S = 3
 STATEMENT_TIMEOUT_MS = 5000
 GATEWAY_ROLE = "novara_api"
-_FUNCTION = re.compile(r"^[a-z_]+\.[a-z_]+$")
+_FUNCTION = re.compile(r"^[a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*$")
 
 
 class Unavailable(Exception):
@@ -103,25 +103,40 @@ class Database:
         schema, name = function.split(".")
         query = sql.SQL("SELECT {}.{}(%s::jsonb)").format(sql.Identifier(schema), sql.Identifier(name))
         claims_text = json.dumps(claims, separators=(",", ":")) if claims else ""
+        failure: psycopg.Error | None = None
+        row = None
         try:
-            async with self.pool.connection() as conn, conn.pipeline() as pipeline:
-                await conn.execute("BEGIN READ ONLY" if read_only else "BEGIN")
-                await conn.execute(
-                    "SELECT set_config('role', %s, true), set_config('request.jwt.claims', %s, true)",
-                    (GATEWAY_ROLE, claims_text),
-                )
-                cur = await conn.execute(query, (Jsonb(args, dumps=jsonx.dumps),))
-                await conn.execute("COMMIT")
-                await pipeline.sync()
-                row = await cur.fetchone()
+            async with self.pool.connection() as conn:
+                async with conn.pipeline() as pipeline:
+                    await conn.execute("BEGIN READ ONLY" if read_only else "BEGIN")
+                    await conn.execute(
+                        "SELECT set_config('role', %s, true), set_config('request.jwt.claims', %s, true)",
+                        (GATEWAY_ROLE, claims_text),
+                    )
+                    cur = await conn.execute(query, (Jsonb(args, dumps=jsonx.dumps),))
+                    await conn.execute("COMMIT")
+                    # Errors are caught inside the pipeline block: leaving it by an exception makes psycopg
+                    # log a warning for every refused request.
+                    try:
+                        await pipeline.sync()
+                        row = await cur.fetchone()
+                    except psycopg.Error as err:
+                        failure = err
+                if failure is not None and conn.info.transaction_status == psycopg.pq.TransactionStatus.INERROR:
+                    await conn.rollback()  # hand the connection back clean (the pool would warn otherwise)
         except PoolTimeout as err:
             raise Unavailable("no database connection available") from err
-        except psycopg.OperationalError as err:
-            if err.sqlstate is None or err.sqlstate.startswith(_UNAVAILABLE_CLASSES):
-                raise Unavailable(str(err).strip()) from err
-            raise CallError(err.sqlstate, err.diag.message_primary or str(err), _detail(err)) from err
         except psycopg.Error as err:
-            if err.sqlstate is None:
-                raise Unavailable(str(err).strip()) from err
-            raise CallError(err.sqlstate, err.diag.message_primary or str(err), _detail(err)) from err
+            failure = err
+        if failure is not None:
+            raise _classify(failure) from failure
         return row[0] if row else None
+
+
+def _classify(err: psycopg.Error) -> Exception:
+    """Connection-level failures are Unavailable (503); everything else is the function's own error."""
+    if err.sqlstate is None or (
+        isinstance(err, psycopg.OperationalError) and err.sqlstate.startswith(_UNAVAILABLE_CLASSES)
+    ):
+        return Unavailable(str(err).strip())
+    return CallError(err.sqlstate, err.diag.message_primary or str(err), _detail(err))

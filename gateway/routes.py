@@ -1,6 +1,8 @@
 """The route table: every contract route as one stored-function call. Read it at a glance.
 
 Columns: method, path, the api.* function (V2 mode), auth, read-only, default status, and flags:
+(read_only: the function never writes. The GETs that read check-ins are not read-only: they first import
+check-ins written in V1 mode — see docs/v1-v2-sync.md.)
   v2_only   503 while USE_SCHEMA_V2 is off
   v1        the function serving the route while USE_SCHEMA_V2 is off (None: 503 until it exists)
   token     add a signed JWT for the returned user to the body (signup, login)
@@ -46,29 +48,36 @@ ROUTES: tuple[Route, ...] = (
     Route(PATCH, "/api/users/cycle-stage", "api.update_cycle_stage"),
     Route(PATCH, "/api/users/medication-status", "api.update_medication_status"),
     # daily check-ins (V1 API) — literal paths before {id} ------------------------------------------------
-    Route(POST, "/api/checkins", "api.create_checkin", status=201, v1=None, log=CREATION),
-    Route(GET, "/api/checkins", "api.list_checkins", read_only=True, v1=None, log=RETRIEVAL),
-    Route(GET, "/api/checkins/today", "api.today_checkin", read_only=True, v1=None, log=RETRIEVAL),
-    Route(GET, "/api/checkins/last-values", "api.last_values", read_only=True, v1=None, log=RETRIEVAL),
+    Route(POST, "/api/checkins", "api.create_checkin", status=201, v1="api.v1_create_checkin", log=CREATION),
+    Route(GET, "/api/checkins", "api.list_checkins", v1="api.v1_list_checkins", log=RETRIEVAL),
+    Route(GET, "/api/checkins/today", "api.today_checkin", v1="api.v1_today_checkin", log=RETRIEVAL),
+    Route(GET, "/api/checkins/last-values", "api.last_values", v1="api.v1_last_values", log=RETRIEVAL),
     Route(GET, "/api/checkins/questions", "api.checkin_questions", read_only=True),
-    Route(GET, "/api/checkins/{id}", "api.get_checkin", read_only=True, v1=None, log=RETRIEVAL),
-    Route(PUT, "/api/checkins/{id}", "api.update_checkin", v1=None),
-    Route(DELETE, "/api/checkins/{id}", "api.delete_checkin", v1=None),
-    Route(POST, "/api/daily-checkin-enhanced", "api.create_enhanced_checkin", status=201, v1=None, log=CREATION),
-    # insights and user metrics (computed in SQL from the event log) ----------------------------------------
+    Route(GET, "/api/checkins/{id}", "api.get_checkin", v1="api.v1_get_checkin", log=RETRIEVAL),
+    Route(PUT, "/api/checkins/{id}", "api.update_checkin", v1="api.v1_update_checkin"),
+    Route(DELETE, "/api/checkins/{id}", "api.delete_checkin", v1="api.v1_delete_checkin"),
+    Route(
+        POST,
+        "/api/daily-checkin-enhanced",
+        "api.create_enhanced_checkin",
+        status=201,
+        v1="api.v1_create_enhanced_checkin",
+        log=CREATION,
+    ),
+    # insights and user metrics (SQL over the event log; the same functions in both modes) --------------------
     Route(GET, "/api/insights/daily", "api.daily_insight"),  # stores the day's insight: not read-only
     Route(GET, "/api/insights", "api.list_insights", read_only=True),
-    Route(GET, "/api/insights/micro", "api.micro_insight", read_only=True),
+    Route(GET, "/api/insights/micro", "api.micro_insight"),
     Route(POST, "/api/insights/micro", "api.create_micro_insight", read_only=True),
-    Route(GET, "/api/insights/engagement", "api.engagement", read_only=True),
+    Route(GET, "/api/insights/engagement", "api.engagement"),
     Route(POST, "/api/insights/engagement", "api.record_engagement"),
     Route(POST, "/api/insights/feedback", "api.insight_feedback"),
-    Route(GET, "/api/users/metrics", "api.user_metrics", read_only=True),
+    Route(GET, "/api/users/metrics", "api.user_metrics"),
     # Schema V2 -------------------------------------------------------------------------------------------
     Route(POST, "/api/v2/health/events", "api.create_event", status=201, v2_only=True),
-    Route(GET, "/api/v2/health/timeline", "api.timeline", read_only=True, v2_only=True),
-    Route(GET, "/api/v2/health/daily-summary", "api.daily_summary", read_only=True, v2_only=True),
-    Route(GET, "/api/v2/analytics", "api.analytics", read_only=True, v2_only=True),
+    Route(GET, "/api/v2/health/timeline", "api.timeline", v2_only=True),
+    Route(GET, "/api/v2/health/daily-summary", "api.daily_summary", v2_only=True),
+    Route(GET, "/api/v2/analytics", "api.analytics", v2_only=True),
 )
 
 

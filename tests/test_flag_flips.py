@@ -13,15 +13,11 @@ function names, the test patches the route table and that check itself.
 
 from __future__ import annotations
 
-import dataclasses
-import re
 import uuid
-from collections.abc import Iterator
 from contextlib import ExitStack
 from typing import Any
 
 import psycopg
-import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -34,54 +30,11 @@ from hypothesis.stateful import (
 )
 from starlette.testclient import TestClient
 
-import gateway.app
-import gateway.db
-import gateway.routes
 from gateway import auth
 from gateway.app import create_app
 from gateway.settings import load
 
 from .conftest import SECRET
-
-V1_FUNCTIONS = {
-    "api.create_checkin": "api.v1_create_checkin",
-    "api.create_enhanced_checkin": "api.v1_create_enhanced_checkin",
-    "api.list_checkins": "api.v1_list_checkins",
-    "api.today_checkin": "api.v1_today_checkin",
-    "api.last_values": "api.v1_last_values",
-    "api.get_checkin": "api.v1_get_checkin",
-    "api.update_checkin": "api.v1_update_checkin",
-    "api.delete_checkin": "api.v1_delete_checkin",
-}
-# V2 reads of check-ins write (they import pending legacy writes): not READ ONLY.
-IMPORTING_READS = {"api.list_checkins", "api.today_checkin", "api.last_values", "api.get_checkin"} | {
-    "api.timeline",
-    "api.daily_summary",
-    "api.analytics",
-}
-
-
-def v1_routes() -> tuple[gateway.routes.Route, ...]:
-    """The route table with the V1-mode functions wired (kept as is where routes.py already names them)."""
-    out = []
-    for r in gateway.routes.ROUTES:
-        if r.function in V1_FUNCTIONS and not r.v1:
-            r = dataclasses.replace(r, v1=V1_FUNCTIONS[r.function])
-        if r.function in IMPORTING_READS and r.read_only:
-            r = dataclasses.replace(r, read_only=False)
-        out.append(r)
-    return tuple(out)
-
-
-@pytest.fixture
-def wired_routes(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    routes = v1_routes()
-    monkeypatch.setattr(gateway.routes, "ROUTES", routes)
-    monkeypatch.setattr(gateway.app, "ROUTES", routes)
-    # gateway/db.py accepts only [a-z_] in function names; the V1-mode names have a digit.
-    monkeypatch.setattr(gateway.db, "_FUNCTION", re.compile(r"^[a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*$"))
-    yield
-
 
 DATES = [f"2026-01-0{d}" for d in range(1, 7)]
 texts = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=12)
@@ -116,7 +69,7 @@ def same(a: Any, b: Any) -> bool:
     return bool(a == b)
 
 
-def test_flag_flips_lose_and_duplicate_nothing(db_url: str, wired_routes: None) -> None:
+def test_flag_flips_lose_and_duplicate_nothing(db_url: str) -> None:
     class FlagFlips(RuleBasedStateMachine):
         def __init__(self) -> None:
             super().__init__()

@@ -18,6 +18,8 @@ DECLARE
     facts jsonb;
     r public.insight_rules;
 BEGIN
+    -- Legacy (V1-mode) writes committed before this request are imported first (docs/v1-v2-sync.md).
+    PERFORM core.sync_legacy_checkins(uid);
     -- The gate: personalised insights need a complete profile (baseline_completed; see docs/metrics.md).
     SELECT p.* INTO prof FROM public.user_profiles AS p WHERE p.user_id = uid;
     IF NOT coalesce(prof.baseline_completed, FALSE) THEN

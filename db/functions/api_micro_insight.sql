@@ -6,7 +6,7 @@
 CREATE OR REPLACE FUNCTION api.micro_insight(args jsonb DEFAULT '{}'::jsonb)
 RETURNS jsonb
 LANGUAGE plpgsql
-STABLE
+VOLATILE
 SECURITY DEFINER
 SET search_path = pg_catalog
 AS $$
@@ -16,6 +16,8 @@ DECLARE
     facts jsonb;
     r public.insight_rules;
 BEGIN
+    -- Legacy (V1-mode) writes committed before this request are imported first (docs/v1-v2-sync.md).
+    PERFORM core.sync_legacy_checkins(uid);
     SELECT jsonb_build_object(
         'name', coalesce((SELECT p.nickname FROM public.user_profiles AS p WHERE p.user_id = uid), 'friend'),
         'total_checkins', count(*),

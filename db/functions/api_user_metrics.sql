@@ -5,13 +5,15 @@
 CREATE OR REPLACE FUNCTION api.user_metrics(args jsonb DEFAULT '{}'::jsonb)
 RETURNS jsonb
 LANGUAGE plpgsql
-STABLE
+VOLATILE
 SECURITY DEFINER
 SET search_path = pg_catalog
 AS $$
 DECLARE
     uid uuid := core.require_user();
 BEGIN
+    -- Legacy (V1-mode) writes committed before this request are imported first (docs/v1-v2-sync.md).
+    PERFORM core.sync_legacy_checkins(uid);
     RETURN jsonb_build_object('success', TRUE, 'metrics', core.user_metrics(uid, core.local_date(uid)));
 END
 $$;
