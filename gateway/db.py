@@ -1,11 +1,13 @@
 """The connection pool and the one way the gateway talks to PostgreSQL: one api.* call per request.
 
-A call is one transaction sent in one round trip (pipeline mode):
-    BEGIN [READ ONLY];
-    SELECT set_config('role', 'novara_api', true), set_config('request.jwt.claims', <claims>, true);
-    SELECT api.<function>(<args>::jsonb);
-    COMMIT;
-so the function runs as the gateway role with the request's claims, exactly as a psql user would call it.
+Every pooled connection runs as the gateway role (SET ROLE novara_api once, when it is opened). A call is
+one autocommit statement — one round trip, one transaction:
+    SELECT api.<function>($1::jsonb)
+    FROM (SELECT set_config('request.jwt.claims', $2, true)
+               [, set_config('transaction_read_only', 'on', true)]  -- read-only routes
+          OFFSET 0) AS s
+The subquery (kept apart by OFFSET 0) runs first, so the function sees the request's claims, exactly as a
+psql user who ran set_config first; read-only routes cannot write, whatever the function tries.
 """
 
 from __future__ import annotations
@@ -59,6 +61,7 @@ _UNAVAILABLE_CLASSES = ("08", "57P", "53")
 
 async def _configure(conn: psycopg.AsyncConnection[Any]) -> None:
     set_json_loads(jsonx.loads, conn)  # results keep exact numbers (Decimal), as sent
+    await conn.execute(sql.SQL("SET ROLE {}").format(sql.Identifier(GATEWAY_ROLE)))
 
 
 class Database:
@@ -101,36 +104,24 @@ class Database:
         if not _FUNCTION.match(function):
             raise ValueError(f"not a function name: {function!r}")
         schema, name = function.split(".")
-        query = sql.SQL("SELECT {}.{}(%s::jsonb)").format(sql.Identifier(schema), sql.Identifier(name))
+        query = (_READ_ONLY_CALL if read_only else _CALL).format(sql.Identifier(schema), sql.Identifier(name))
         claims_text = json.dumps(claims, separators=(",", ":")) if claims else ""
-        failure: psycopg.Error | None = None
-        row = None
         try:
             async with self.pool.connection() as conn:
-                async with conn.pipeline() as pipeline:
-                    await conn.execute("BEGIN READ ONLY" if read_only else "BEGIN")
-                    await conn.execute(
-                        "SELECT set_config('role', %s, true), set_config('request.jwt.claims', %s, true)",
-                        (GATEWAY_ROLE, claims_text),
-                    )
-                    cur = await conn.execute(query, (Jsonb(args, dumps=jsonx.dumps),))
-                    await conn.execute("COMMIT")
-                    # Errors are caught inside the pipeline block: leaving it by an exception makes psycopg
-                    # log a warning for every refused request.
-                    try:
-                        await pipeline.sync()
-                        row = await cur.fetchone()
-                    except psycopg.Error as err:
-                        failure = err
-                if failure is not None and conn.info.transaction_status == psycopg.pq.TransactionStatus.INERROR:
-                    await conn.rollback()  # hand the connection back clean (the pool would warn otherwise)
+                cur = await conn.execute(query, (Jsonb(args, dumps=jsonx.dumps), claims_text))
+                row = await cur.fetchone()
         except PoolTimeout as err:
             raise Unavailable("no database connection available") from err
         except psycopg.Error as err:
-            failure = err
-        if failure is not None:
-            raise _classify(failure) from failure
+            raise _classify(err) from err
         return row[0] if row else None
+
+
+_CALL = sql.SQL("SELECT {}.{}(%s::jsonb) FROM (SELECT set_config('request.jwt.claims', %s, true) OFFSET 0) AS s")
+_READ_ONLY_CALL = sql.SQL(
+    "SELECT {}.{}(%s::jsonb) FROM (SELECT set_config('request.jwt.claims', %s, true), "
+    "set_config('transaction_read_only', 'on', true) OFFSET 0) AS s"
+)
 
 
 def _classify(err: psycopg.Error) -> Exception:

@@ -109,3 +109,27 @@ def test_database_down_is_503_with_retry_after(tmp_path) -> None:
         assert r.status_code == 503
         assert r.headers["retry-after"]
         assert r.json()["success"] is False
+
+
+def test_read_only_routes_cannot_write(db_url: str) -> None:
+    """The read-only call shape refuses writes whatever the function does; the normal one allows them."""
+    import asyncio
+
+    from gateway.db import CallError, Database
+
+    async def run() -> None:
+        db = Database(db_url, 2)
+        await db.open()
+        try:
+            await db.call("api.signup", {"email": "ro@example.com"}, None, read_only=False)
+            claims = {"email": "ro@example.com"}
+            body = {"event_type": "note", "event_data": {"text": "x"}}
+            with pytest.raises(CallError) as err:
+                await db.call("api.create_event", body, claims, read_only=True)
+            assert err.value.sqlstate == "25006"  # read_only_sql_transaction
+            created = await db.call("api.create_event", body, claims, read_only=False)
+            assert created["success"] is True
+        finally:
+            await db.close()
+
+    asyncio.run(run())
