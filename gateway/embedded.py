@@ -77,17 +77,24 @@ class EmbeddedServer:
         self.handle.cleanup()
 
 
-def _pending_settings(url: str, wanted: dict[str, str]) -> dict[str, str]:
+def _apply_settings(url: str, wanted: dict[str, str]) -> bool:
+    """ALTER SYSTEM the settings that differ; reload. True when one of them needs a server restart."""
+    needs_restart = False
     with psycopg.connect(url, autocommit=True) as conn:
         pending = {}
         for name, value in wanted.items():
-            row = conn.execute("SELECT setting FROM pg_settings WHERE name = %s", (name,)).fetchone()
-            current = row[0] if row else None
-            if current is None or current.lower() != value.lower():
+            row = conn.execute(
+                "SELECT setting, context FROM pg_settings WHERE lower(name) = lower(%s)", (name,)
+            ).fetchone()
+            if row is None or row[0].lower() != value.lower():
                 pending[name] = value
+                # A setting of a library not loaded yet is unknown until the restart that loads it.
+                needs_restart |= row is None or row[1] == "postmaster"
         for name, value in pending.items():
             conn.execute(sql.SQL("ALTER SYSTEM SET {} = {}").format(sql.Identifier(name), sql.Literal(value)))
-        return pending
+        if pending and not needs_restart:
+            conn.execute("SELECT pg_reload_conf()")
+    return needs_restart
 
 
 def start(pgdata: Path, *, keep_running: bool = False, fast: bool = False, delete: bool = False) -> EmbeddedServer:
@@ -105,8 +112,8 @@ def start(pgdata: Path, *, keep_running: bool = False, fast: bool = False, delet
     wanted = dict(BASE_SETTINGS)
     if fast:
         wanted.update(FAST_SETTINGS)
-    if _pending_settings(server.url(), wanted):
-        restart(server)
+    if _apply_settings(server.url(), wanted):
+        restart(server)  # first start of a data dir only: nothing else needs a restart
     return server
 
 

@@ -148,3 +148,19 @@ def test_serve_embedded_keeps_data_and_secret_and_stops_cleanly(tmp_path: Path) 
         assert embedded.postmaster_pid(data / "pg") is None, "embedded server still running after Ctrl-C"
     assert secret_file.read_text().strip() == secret  # reused, not regenerated
     assert (data / "pg" / "log").exists()
+
+
+def test_commands_attach_to_a_running_embedded_server_without_restarting_it(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    env = novara_env(NOVARA_DATA_DIR=str(data))
+    proc, base = _start_serve(env)
+    try:
+        pid = embedded.postmaster_pid(data / "pg")
+        assert pid is not None
+        r = novara("migrate", "--status", env=env)
+        assert r.returncode == 0, r.stderr
+        assert embedded.postmaster_pid(data / "pg") == pid, "a CLI command restarted the server under the gateway"
+        assert _get(base + "/api/health")[0] == 200
+    finally:
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(20) == 0
