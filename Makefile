@@ -82,5 +82,12 @@ selftest: $(RUNTIME_STAMP) ## exercise every api function as a throwaway user, r
 smoke: $(RUNTIME_STAMP) ## check a running gateway over HTTP: make smoke URL=https://host (default: a local make run)
 	@$(BIN)/novara smoke $(if $(URL),--url "$(URL)")
 
+.PHONY: bench bench-large
+bench: $(RUNTIME_STAMP) ## benchmark every route, direct (pgbench) vs gateway (wrk), small data set (~3 min; SIZE=medium)
+	$(BIN)/python -m bench --size $(or $(SIZE),small)
+
+bench-large: $(RUNTIME_STAMP) ## the benchmark on the large data set (>= 10 million events; long, opt-in)
+	$(BIN)/python -m bench --size large
+
 clean: ## remove .venv (the data in .data/ is kept)
 	rm -rf $(VENV) *.egg-info

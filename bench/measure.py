@@ -1,0 +1,202 @@
+"""The measurements of one run: each route direct (pgbench, 1 and N clients) and through the gateway (wrk),
+per-user growth with history, the metrics views' refresh, the daily insight's first call."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+from . import cpu, pgbench, profile, wrk
+from .generator import HISTORY_USERS
+from .pgbench import Users
+from .routes import ROUTE_CLASSES, RouteClass, by_key
+from .stats import Measurement, ratio
+
+PER_CLIENT = 8  # check-in writers owned by each pgbench client
+PER_THREAD = 64  # check-in writers owned by each wrk thread
+THREADS = 2  # pgbench jobs and wrk threads
+
+
+@dataclass(frozen=True)
+class Plan:
+    users: int  # loaded users u0 .. u<users-1>
+    duration: int  # seconds per measurement
+    clients: int  # pgbench clients and wrk connections for the concurrent measurements
+    growth_duration: int
+    routes: tuple[RouteClass, ...] = ROUTE_CLASSES
+
+    @property
+    def writer_blocks(self) -> dict[str, Users]:
+        """Disjoint writer users for the three check-in measurements (a check-in is one per user and date)."""
+        d1 = Users("w", 0, PER_CLIENT, per_client=PER_CLIENT)
+        dn = Users("w", d1.first + d1.count, self.clients * PER_CLIENT, per_client=PER_CLIENT)
+        gw = Users("w", dn.first + dn.count, THREADS * PER_THREAD, per_client=PER_THREAD)
+        return {"direct_1": d1, "direct_n": dn, "gateway": gw}
+
+    @property
+    def writers(self) -> int:
+        blocks = self.writer_blocks.values()
+        return max(b.first + b.count for b in blocks)
+
+
+def parse_routes(spec: str | None) -> tuple[RouteClass, ...]:
+    if not spec:
+        return ROUTE_CLASSES
+    return tuple(by_key(key.strip()) for key in spec.split(",") if key.strip())
+
+
+@dataclass
+class Context:
+    url: str
+    gateway_url: str
+    secret: str
+    workdir: Path
+    plan: Plan
+    log: Callable[[str], None]
+    meter: cpu.Meter
+
+
+def _timed(
+    ctx: Context, run: Callable[[], Measurement], *, new_connections: bool = True
+) -> tuple[Measurement, dict[str, float | None]]:
+    """Run one measurement; also return each side's CPU milliseconds per request. pgbench's connections
+    end with the run: wait until their backends are reaped, so that their CPU time is counted."""
+    started = cpu.now_ticks()
+    before = ctx.meter.sample()
+    m = run()
+    if new_connections and ctx.meter.postmaster:
+        cpu.settle(ctx.meter.postmaster, started)
+    after = ctx.meter.sample()
+    return m, ctx.meter.per_request_ms(before, after, m.requests)
+
+
+def _ratios(direct: Measurement, gateway: Measurement) -> dict[str, float | None]:
+    return {
+        "throughput": ratio(gateway.throughput, direct.throughput),
+        "p50": ratio(gateway.p50_ms, direct.p50_ms),
+        "p99": ratio(gateway.p99_ms, direct.p99_ms),
+    }
+
+
+def measure_route(ctx: Context, conn: psycopg.Connection, rc: RouteClass) -> dict[str, Any]:
+    """direct_1, direct_n (pgbench) and gateway (wrk, same concurrency), their ratios, and the statements."""
+    plan = ctx.plan
+    loaded = Users("u", 0, plan.users)
+    blocks = plan.writer_blocks if rc.writes_checkins else {"direct_1": loaded, "direct_n": loaded, "gateway": loaded}
+    work = ctx.workdir / rc.key
+    work.mkdir(parents=True, exist_ok=True)
+    track = profile.statements_available(conn)
+    if track:
+        profile.reset_statements(conn)
+    d1, d1_cpu = _timed(
+        ctx,
+        lambda: pgbench.run(
+            ctx.url, pgbench.script(rc, blocks["direct_1"]), clients=1, duration=plan.duration, workdir=work, name="d1"
+        ),
+    )
+    statements = profile.top_statements(conn, rc.function) if track else {}
+    dn, dn_cpu = _timed(
+        ctx,
+        lambda: pgbench.run(
+            ctx.url,
+            pgbench.script(rc, blocks["direct_n"]),
+            clients=plan.clients,
+            duration=plan.duration,
+            workdir=work,
+            name="dn",
+            threads=THREADS,
+        ),
+    )
+    tokens = wrk.write_tokens(work / "tokens.txt", ctx.secret, blocks["gateway"])
+    gw, gw_cpu = _timed(
+        ctx,
+        new_connections=False,
+        run=lambda: wrk.run(
+            ctx.gateway_url,
+            rc,
+            tokens,
+            connections=plan.clients,
+            duration=plan.duration,
+            workdir=work,
+            threads=THREADS,
+            per_thread=PER_THREAD,
+        ),
+    )
+    result = {
+        "label": rc.label,
+        "function": rc.function,
+        "http": f"{rc.method} {rc.http_target()}",
+        "args": json.loads(rc.call_args().replace("@DATE@", "YYYY-MM-DD")),
+        "direct_1": d1.as_dict(),
+        "direct_n": dn.as_dict(),
+        "gateway": gw.as_dict(),
+        "ratios": _ratios(dn, gw),
+        "cpu_ms_per_request": {"direct_1": d1_cpu, "direct_n": dn_cpu, "gateway": gw_cpu},
+        "statements": statements,
+    }
+    ctx.log(
+        f"{rc.label:<22} direct 1c {d1.throughput:7.0f}/s p50 {d1.p50_ms:6.2f} ms | direct {plan.clients}c "
+        f"{dn.throughput:7.0f}/s p99 {dn.p99_ms:6.2f} | gateway {gw.throughput:7.0f}/s p99 {gw.p99_ms:6.2f} "
+        f"| gw/direct {result['ratios']['throughput']}"
+        + (f" | ERRORS d1={d1.errors} dn={dn.errors} gw={gw.errors}" if d1.errors or dn.errors or gw.errors else "")
+    )
+    return result
+
+
+def growth(ctx: Context) -> dict[str, Any]:
+    """Timeline and analytics for the 30-day, 90-day and 3-year users (pgbench, 1 client, one fixed user)."""
+    out: dict[str, Any] = {}
+    for key in ("timeline", "analytics"):
+        rc = by_key(key)
+        per_user: dict[str, Any] = {}
+        for prefix, days in HISTORY_USERS.items():
+            m = pgbench.run(
+                ctx.url,
+                pgbench.script(rc, Users(prefix, 0, 1)),
+                clients=1,
+                duration=ctx.plan.growth_duration,
+                workdir=ctx.workdir / "growth",
+                name=f"{key}_{prefix.rstrip('-')}",
+            )
+            per_user[prefix.rstrip("-")] = {"history_days": days, **m.as_dict()}
+        short, mid, long = (per_user[p.rstrip("-")] for p in HISTORY_USERS)
+        out[key] = {
+            "users": per_user,
+            "ratio_3y_30d_p50": ratio(long["p50_ms"], short["p50_ms"]),
+            "ratio_3y_90d_p50": ratio(long["p50_ms"], mid["p50_ms"]),
+            "ratio_3y_30d_mean": ratio(long["mean_ms"], short["mean_ms"]),
+        }
+        ctx.log(
+            f"growth {key:<10} p50 30d {short['p50_ms']:.2f} ms, 90d {mid['p50_ms']:.2f} ms, "
+            f"3y {long['p50_ms']:.2f} ms "
+            f"(3y/30d {out[key]['ratio_3y_30d_p50']})"
+        )
+    return out
+
+
+def refresh(conn: psycopg.Connection, log: Callable[[str], None]) -> dict[str, Any]:
+    """public.refresh_user_metrics(): a full refresh, then a concurrent one (the views' own timings)."""
+    out: dict[str, Any] = {}
+    for mode, concurrently in (("full", False), ("concurrent", True)):
+        started = time.perf_counter()
+        row = conn.execute("SELECT public.refresh_user_metrics(%s)", (concurrently,)).fetchone()
+        out[mode] = {"total_ms": round((time.perf_counter() - started) * 1000, 1), "views": row[0] if row else None}
+        log(f"refresh_user_metrics({concurrently}): {out[mode]['total_ms']:.0f} ms")
+    return out
+
+
+def warm_daily_insights(conn: psycopg.Connection, users: int, log: Callable[[str], None]) -> dict[str, Any]:
+    """Generate today's daily insight of every loaded user (the first call of a day computes and stores it),
+    so all three daily-insight measurements read the stored insight; the first call's mean cost is kept."""
+    started = time.perf_counter()
+    conn.execute("SELECT bench.warm_daily_insights('load')")
+    ms = (time.perf_counter() - started) * 1000
+    out = {"users": users, "total_ms": round(ms, 1), "mean_ms_per_first_call": round(ms / max(users, 1), 3)}
+    log(f"daily insight, first call of the day: {out['mean_ms_per_first_call']:.2f} ms per user")
+    return out

@@ -1,0 +1,239 @@
+"""Results: bench/results/<date>-<size>.json and the markdown tables in bench/README.md."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+START = "<!-- bench:results:start -->"
+END = "<!-- bench:results:end -->"
+TARGET_P99_MS = 15.0
+TARGET_THROUGHPUT_RATIO = 0.5
+TARGET_GROWTH_RATIO = 1.5
+
+
+def write_json(result: dict[str, Any], results_dir: Path) -> Path:
+    results_dir.mkdir(parents=True, exist_ok=True)
+    path = results_dir / f"{result['date']}-{result['size']}.json"
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(result, indent=2, sort_keys=False, default=str) + "\n")
+    tmp.replace(path)
+    return path
+
+
+def latest_by_size(results_dir: Path) -> dict[str, dict[str, Any]]:
+    """The most recent result of each size found in results_dir."""
+    latest: dict[str, dict[str, Any]] = {}
+    for path in sorted(results_dir.glob("*.json")):
+        try:
+            data = json.loads(path.read_text())
+        except (OSError, ValueError):
+            continue
+        size = data.get("size")
+        if isinstance(size, str) and str(data.get("finished_at", "")) >= str(
+            latest.get(size, {}).get("finished_at", "")
+        ):
+            latest[size] = data
+    return latest
+
+
+def _f(value: Any, digits: int = 2) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:,.{digits}f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
+
+
+def _mark(ok: bool) -> str:
+    return "✅" if ok else "❌"
+
+
+def routes_table(result: dict[str, Any]) -> list[str]:
+    n = result["parameters"]["clients"]
+    lines = [
+        f"| route | direct 1c /s | 1c p50 ms | direct {n}c /s | {n}c p50 ms | {n}c p99 ms | gateway {n}c /s "
+        "| gw p50 ms | gw p99 ms | gw/direct /s | p50 x | p99 x | errors |",
+        "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
+    ]
+    for r in result["routes"].values():
+        d1, dn, gw, ra = r["direct_1"], r["direct_n"], r["gateway"], r["ratios"]
+        errors = d1["errors"] + dn["errors"] + gw["errors"]
+        lines.append(
+            f"| {r['label']} | {_f(d1['throughput'], 0)} | {_f(d1['p50_ms'])} | {_f(dn['throughput'], 0)} "
+            f"| {_f(dn['p50_ms'])} | {_f(dn['p99_ms'])} | {_f(gw['throughput'], 0)} | {_f(gw['p50_ms'])} "
+            f"| {_f(gw['p99_ms'])} | {_f(ra['throughput'])} | {_f(ra['p50'])} | {_f(ra['p99'])} | {errors} |"
+        )
+    return lines
+
+
+def cpu_table(result: dict[str, Any]) -> list[str]:
+    """CPU milliseconds per request on each side, at the concurrent measurements (from /proc)."""
+    rows = [r for r in result["routes"].values() if r.get("cpu_ms_per_request")]
+    if not rows or rows[0]["cpu_ms_per_request"]["direct_n"]["database"] is None:
+        return []
+    n = result["parameters"]["clients"]
+    lines = [
+        f"| CPU ms per request ({n} clients) | database, direct | pgbench | database, via gateway | gateway "
+        "| wrk | gateway / database |",
+        "|---|--:|--:|--:|--:|--:|--:|",
+    ]
+    for r in rows:
+        dn, gw = r["cpu_ms_per_request"]["direct_n"], r["cpu_ms_per_request"]["gateway"]
+        share = gw["gateway"] / gw["database"] if gw["database"] and gw["gateway"] is not None else None
+        lines.append(
+            f"| {r['label']} | {_f(dn['database'], 3)} | {_f(dn['load_generator'], 3)} | {_f(gw['database'], 3)} "
+            f"| {_f(gw['gateway'], 3)} | {_f(gw['load_generator'], 3)} | {_f(share)} |"
+        )
+    return lines
+
+
+def growth_table(result: dict[str, Any]) -> list[str]:
+    growth = result.get("growth") or {}
+    if not growth:
+        return []
+    lines = [
+        "| per-user read (direct, 1 client) | 30 days p50 ms | 90 days p50 ms | 3 years p50 ms | 3y / 30d | 3y / 90d |",
+        "|---|--:|--:|--:|--:|--:|",
+    ]
+    for key, g in growth.items():
+        u = g["users"]
+        lines.append(
+            f"| {key} | {_f(u['hist30d']['p50_ms'])} | {_f(u['hist90d']['p50_ms'])} | {_f(u['hist3y']['p50_ms'])} "
+            f"| {_f(g['ratio_3y_30d_p50'])} | {_f(g['ratio_3y_90d_p50'])} |"
+        )
+    return lines
+
+
+def sizes_table(latest: dict[str, dict[str, Any]]) -> list[str]:
+    order = [s for s in ("tiny", "small", "medium", "large") if s in latest]
+    lines = [
+        "| size | users x days | events | database | load events/s | refresh full ms | refresh concurrent ms "
+        "| timeline 3y p50 ms | analytics 3y p50 ms | timeline route 1c p50 ms | analytics route 1c p50 ms |",
+        "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
+    ]
+    for size in order:
+        r = latest[size]
+        p, load, g, routes = r["parameters"], r["load"], r.get("growth") or {}, r["routes"]
+        refresh = r.get("refresh") or {}
+        full_ms = refresh.get("full", {}).get("total_ms")
+        concurrent_ms = refresh.get("concurrent", {}).get("total_ms")
+
+        def gp50(key: str, g: dict[str, Any] = g) -> Any:
+            return g.get(key, {}).get("users", {}).get("hist3y", {}).get("p50_ms")
+
+        def rp50(key: str, routes: dict[str, Any] = routes) -> Any:
+            return routes.get(key, {}).get("direct_1", {}).get("p50_ms")
+
+        lines.append(
+            f"| {size} | {_f(p['users'])} x {p['days']} | {_f(load.get('health_events_rows'))} "
+            f"| {_f((load.get('database_bytes') or 0) / 2**30)} GiB | {_f(load.get('events_per_s'))} "
+            f"| {_f(full_ms, 0)} | {_f(concurrent_ms, 0)} "
+            f"| {_f(gp50('timeline'))} | {_f(gp50('analytics'))} | {_f(rp50('timeline'))} | {_f(rp50('analytics'))} |"
+        )
+    return lines
+
+
+def targets(result: dict[str, Any]) -> list[str]:
+    routes = result["routes"].values()
+    worst_p99 = max(routes, key=lambda r: r["gateway"]["p99_ms"], default=None)
+    worst_ratio = min(routes, key=lambda r: r["ratios"]["throughput"] or 0, default=None)
+    out = []
+    if worst_p99:
+        p99 = worst_p99["gateway"]["p99_ms"]
+        out.append(
+            f"- p99 < {TARGET_P99_MS:g} ms at {result['parameters']['clients']} connections (gateway): "
+            f"{_mark(p99 < TARGET_P99_MS)} worst {worst_p99['label']} {p99:.2f} ms"
+            + ("" if p99 < TARGET_P99_MS else f" ({p99 / TARGET_P99_MS:.1f}x the target)")
+        )
+    if worst_ratio:
+        r = worst_ratio["ratios"]["throughput"] or 0
+        out.append(
+            f"- gateway throughput ≥ {TARGET_THROUGHPUT_RATIO:.0%} of direct: {_mark(r >= TARGET_THROUGHPUT_RATIO)} "
+            f"lowest {worst_ratio['label']} {r:.0%}"
+        )
+    for key, g in (result.get("growth") or {}).items():
+        ratio_value = g["ratio_3y_30d_p50"] or 0
+        out.append(
+            f"- {key} flat with history (3y / 30d ≤ {TARGET_GROWTH_RATIO}): "
+            f"{_mark(ratio_value <= TARGET_GROWTH_RATIO)} {ratio_value:.2f}x"
+        )
+    return out
+
+
+def slowest(result: dict[str, Any]) -> list[str]:
+    s = result.get("slowest")
+    if not s:
+        return []
+    out = [f"Slowest route in the database (direct, 1 client, p50): **{s['label']}** ({s['p50_ms']:.2f} ms)."]
+    nested = s.get("statements", {}).get("nested") or []
+    if nested:
+        out.append("Its most expensive nested statements (pg_stat_statements, per request):")
+        out.append("")
+        out += [
+            f"- {_f(n['ms_per_request'], 3)} ms ({_f((n['share_of_call'] or 0) * 100, 0)} % of the call), "
+            f"{n['calls_per_request']} calls: `{n['query'][:140]}`"
+            for n in nested[:3]
+        ]
+    return out
+
+
+SIZE_ORDER = ("tiny", "small", "medium", "large")
+
+
+def section(result: dict[str, Any]) -> str:
+    """One run's figures: the data, the routes, the CPU split, growth, targets, the slowest route."""
+    m, p = result["machine"], result["parameters"]
+    load = result["load"]
+    lines = [
+        f"### {result['size']} ({result['date']})",
+        "",
+        f"`{result['command']}` — {m['nproc']} cores ({m['cpu_model']}), {m['memory_gb']} GB; PostgreSQL "
+        f"{result['settings'].get('server_version', '?')}; load average before/after "
+        f"{result['load_average']['before']} / {result['load_average']['after']}; {p['duration_s']} s per "
+        f"measurement; data dir {p['pgdata']}; fsync {result['settings'].get('fsync')}, synchronous_commit "
+        f"{result['settings'].get('synchronous_commit')}; run took {result['elapsed_s']:.0f} s.",
+        "",
+        f"Data: {_f(p['users'])} users x {p['days']} days + history users (30 d, 90 d, 3 y) + {p['writers']} "
+        f"writers: {_f(load['checkins'])} check-ins, {_f(load.get('health_events_rows'))} events, "
+        f"{_f((load.get('database_bytes') or 0) / 2**20, 0)} MiB; written at {_f(load['events_per_s'])} events/s "
+        f"({_f(load['checkins_per_s'])} check-ins/s), sign-ups {_f(load['signups_per_s'])}/s. Daily insight, first "
+        f"call of the day: {_f(result['daily_insight_first_call']['mean_ms_per_first_call'])} ms.",
+        "",
+        *routes_table(result),
+        "",
+        *cpu_table(result),
+        "",
+        *growth_table(result),
+        "",
+        "Targets (issue 7):",
+        "",
+        *targets(result),
+        "",
+        *slowest(result),
+    ]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def markdown(latest: dict[str, dict[str, Any]], only: str | None = None) -> str:
+    """The latest run of each size (or of `only`), then the comparison across sizes."""
+    sizes = [s for s in SIZE_ORDER if s in latest and (only is None or s == only)]
+    parts = [section(latest[s]) for s in sizes]
+    parts.append("\n".join(["### Across sizes (latest run of each)", "", *sizes_table(latest)]) + "\n")
+    return "\n".join(parts)
+
+
+def update_readme(readme: Path, text: str) -> None:
+    """Replace what is between the markers (append the markers when missing)."""
+    current = readme.read_text() if readme.exists() else ""
+    block = f"{START}\n{text}{END}"
+    if START in current and END in current:
+        head, rest = current.split(START, 1)
+        _, tail = rest.split(END, 1)
+        new = head + block + tail
+    else:
+        new = current.rstrip() + ("\n\n" if current else "") + block + "\n"
+    readme.write_text(new)

@@ -1,0 +1,126 @@
+"""The benchmark's own servers: an embedded PostgreSQL in a throwaway data dir, and `novara serve` on it."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from gateway import embedded
+from gateway.migrate import migrate
+from gateway.settings import DEFAULT_DB_DIR, ROOT
+
+RUN_PREFIX = "novara-bench-"
+DBNAME = "novara_bench"
+_LISTENING = re.compile(r"Novara API listening on (http://\S+)")
+
+
+def scratch_root(preferred: Path | None = None) -> Path:
+    """Where data dirs go: the given folder, else /dev/shm (tmpfs) when writable, else the temp dir."""
+    if preferred is not None:
+        return preferred
+    shm = Path("/dev/shm")
+    return shm if shm.is_dir() and os.access(shm, os.W_OK) else Path(tempfile.gettempdir())
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def clean_stale(root: Path) -> None:
+    """Stop and delete the servers of earlier bench runs whose process is gone (a killed run)."""
+    for path in root.glob(RUN_PREFIX + "*"):
+        try:
+            owner = int(path.name[len(RUN_PREFIX) :].split("-")[0])
+        except ValueError:
+            continue
+        if not _pid_alive(owner):
+            embedded.kill_stale(path / "pg")
+            shutil.rmtree(path, ignore_errors=True)
+
+
+@dataclass
+class Database:
+    url: str
+    pgdata: Path | None  # None when the database is not ours (an URL was given)
+
+
+@contextlib.contextmanager
+def embedded_database(root: Path | None = None) -> Iterator[Database]:
+    """A fresh embedded server (default durability settings) with the migrations applied; removed on exit."""
+    base = scratch_root(root)
+    clean_stale(base)
+    run_dir = base / f"{RUN_PREFIX}{os.getpid()}-{uuid.uuid4().hex[:6]}"
+    run_dir.mkdir(parents=True)
+    server = embedded.start(run_dir / "pg", fast=False, delete=True)
+    try:
+        url = server.ensure_database(DBNAME)
+        migrate(url, DEFAULT_DB_DIR, log=lambda _line: None)
+        yield Database(url, run_dir / "pg")
+    finally:
+        server.stop()
+        shutil.rmtree(run_dir, ignore_errors=True)
+
+
+@dataclass
+class Gateway:
+    base_url: str
+    process: subprocess.Popen[bytes]
+    log_path: Path
+
+
+@contextlib.contextmanager
+def gateway(
+    database_url: str, jwt_secret: str, log_dir: Path, timeout: float = 60.0, profile_to: Path | None = None
+) -> Iterator[Gateway]:
+    """`novara serve --port 0` on the database; yields once it prints "Novara API listening on ...".
+    profile_to: run it under cProfile, whose stats are written there when it stops."""
+    env = {k: v for k, v in os.environ.items() if k not in {"USE_SCHEMA_V2", "HOST", "PORT"}}
+    env.update({"DATABASE_URL": database_url, "JWT_SECRET": jwt_secret, "PYTHONUNBUFFERED": "1"})
+    log_path = log_dir / ("gateway-profiled.log" if profile_to else "gateway.log")
+    with log_path.open("wb") as log:
+        # Output goes to a file: a pipe nobody drains would block the server once full.
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                *(["-m", "cProfile", "-o", str(profile_to)] if profile_to else []),
+                *("-m", "gateway.cli", "serve", "--host", "127.0.0.1", "--port", "0"),
+            ],
+            env=env,
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            found = _LISTENING.search(log_path.read_text(errors="replace"))
+            if found:
+                break
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"novara serve did not start:\n{log_path.read_text(errors='replace')[-2000:]}")
+            time.sleep(0.05)
+        yield Gateway(found.group(1), proc, log_path)
+    finally:
+        proc.send_signal(signal.SIGINT)  # Ctrl-C: graceful shutdown (and cProfile writes its stats)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()

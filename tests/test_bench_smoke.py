@@ -1,0 +1,52 @@
+"""`python -m bench` end to end at the tiny size, one-second measurements: the benchmark still works.
+
+Runs on the test's fresh database (--database-url): generator, metrics refresh, `novara serve`, pgbench and
+wrk for a read route and the check-in route (fresh user and date per request), JSON and README table.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from bench import cli, wrk
+
+pytestmark = pytest.mark.skipif(wrk.available() is None, reason="wrk is not installed (apt-get install -y wrk)")
+
+
+def test_bench_tiny_end_to_end(db_url: str, tmp_path: Path) -> None:
+    readme = tmp_path / "README.md"
+    readme.write_text("# Bench\n\nintro\n")
+    code = cli.main(
+        [
+            "--size=tiny",
+            f"--database-url={db_url}",
+            "--duration=1",
+            "--routes=timeline,create_checkin",
+            "--no-growth",
+            f"--results={tmp_path / 'results'}",
+            f"--readme={readme}",
+        ]
+    )
+    assert code == 0
+    [path] = (tmp_path / "results").glob("*-tiny.json")
+    result = json.loads(path.read_text())
+
+    assert result["load"]["checkins"] > 0 and result["load"]["health_events_rows"] > result["load"]["checkins"]
+    assert set(result["routes"]) == {"timeline", "create_checkin"}
+    for route in result["routes"].values():
+        for run in ("direct_1", "direct_n", "gateway"):
+            figures = route[run]
+            assert figures["requests"] > 0 and figures["errors"] == 0, (route["label"], run, figures)
+            assert 0 < figures["p50_ms"] <= figures["p99_ms"] <= figures["max_ms"]
+        assert route["direct_n"]["clients"] == route["gateway"]["clients"] == 16
+        assert route["ratios"]["throughput"] > 0
+    assert result["routes"]["timeline"]["statements"]["calls"] > 0  # pg_stat_statements saw the direct calls
+    assert result["slowest"]["plans"], "auto_explain gave no plan for the slowest route"
+    assert result["versions"]["postgresql"].startswith("PostgreSQL")
+
+    text = readme.read_text()
+    assert text.startswith("# Bench\n\nintro\n")
+    assert "| timeline (limit 100) |" in text and "| create check-in |" in text
