@@ -35,12 +35,12 @@ run: $(RUNTIME_STAMP) ## serve the API (embedded PostgreSQL unless DATABASE_URL 
 	$(BIN)/novara serve
 
 lint: $(DEV_STAMP) ## ruff and sqlfluff
-	$(BIN)/ruff check gateway tests conftest.py
-	$(BIN)/ruff format --check gateway tests conftest.py
+	$(BIN)/ruff check gateway tests bench conftest.py
+	$(BIN)/ruff format --check gateway tests bench conftest.py
 	$(BIN)/sqlfluff lint db --processes 2
 
 format: $(DEV_STAMP) ## apply ruff format and sqlfluff fix
-	$(BIN)/ruff format gateway tests conftest.py
+	$(BIN)/ruff format gateway tests bench conftest.py
 	$(BIN)/sqlfluff fix db --processes 2
 
 test: lint ## lint, then the whole suite (SQL + Python) on a throwaway server

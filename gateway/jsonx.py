@@ -57,5 +57,8 @@ def dumps(obj: Any) -> str:
 
     text = json.dumps(obj, ensure_ascii=False, separators=(",", ":"), default=default)
     if numbers:
-        text = re.sub(rf'"\\u0000{nonce}:(\d+)"', lambda m: numbers[int(m.group(1))], text)
+        text = _PLACEHOLDER.sub(lambda m: numbers[int(m[2])] if m[1] == nonce else m[0], text)
     return text
+
+
+_PLACEHOLDER = re.compile(r'"\\u0000([0-9a-f]{16}):(\d+)"')
