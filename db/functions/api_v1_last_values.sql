@@ -24,20 +24,7 @@ BEGIN
     WHERE d.user_id = uid
     ORDER BY d.date_submitted DESC, d.created_at DESC, d.id
     LIMIT 1;
-    IF vals IS NULL THEN
-        RETURN jsonb_build_object(
-            'success', TRUE, 'hasValues', FALSE, 'last_values', NULL, 'lastValues', NULL,
-            'message', 'No previous check-ins found'
-        );
-    END IF;
-    vals := vals || jsonb_build_object(
-        'last_checkin_date', to_char(last_date, 'YYYY-MM-DD'),
-        'days_since_last_checkin', greatest(today - last_date, 0)
-    );
-    RETURN jsonb_build_object(
-        'success', TRUE, 'hasValues', TRUE, 'last_values', vals, 'lastValues', vals,
-        'message', 'Last check-in values retrieved'
-    );
+    RETURN core.last_values_body(vals, last_date, today);
 END
 $$;
 
