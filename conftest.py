@@ -16,7 +16,6 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -49,34 +48,6 @@ def pytest_configure(config: pytest.Config) -> None:
     signal.signal(signal.SIGTERM, _sigterm)
 
 
-def _scratch_root() -> Path:
-    shm = Path("/dev/shm")
-    return shm if shm.is_dir() and os.access(shm, os.W_OK) else Path(tempfile.gettempdir())
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def _clean_stale_runs(root: Path) -> None:
-    """Stop and delete servers of earlier runs whose pytest process is gone."""
-    for path in root.glob(RUN_PREFIX + "*"):
-        try:
-            owner = int(path.name[len(RUN_PREFIX) :].split("-")[0])
-        except ValueError:
-            continue
-        if _pid_alive(owner):
-            continue
-        embedded.kill_stale(path / "pg")
-        shutil.rmtree(path, ignore_errors=True)
-
-
 def _worker_id() -> str:
     return os.environ.get("PYTEST_XDIST_WORKER", "main")
 
@@ -95,8 +66,8 @@ def pg_server() -> Iterator[dict[str, Any]]:
             "password": unquote(parsed.password) if parsed.password else None,
         }
         return
-    root = _scratch_root()
-    _clean_stale_runs(root)
+    root = embedded.scratch_root()
+    embedded.clean_stale_runs(root, RUN_PREFIX)
     run_dir = root / f"{RUN_PREFIX}{os.getpid()}-{_worker_id()}-{uuid.uuid4().hex[:6]}"
     run_dir.mkdir()
     server = embedded.start(run_dir / "pg", fast=True, delete=True)

@@ -60,7 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _data_root(args: argparse.Namespace, size: generator.Size) -> Path:
-    root = server.scratch_root(args.data_root)
+    root = args.data_root or embedded.scratch_root()
     need = size.users * size.days * EVENTS_PER_USER_DAY * BYTES_PER_EVENT * 1.5
     if args.data_root is None and shutil.disk_usage(root).free < need:
         fallback = Path(tempfile.gettempdir())

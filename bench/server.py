@@ -9,7 +9,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from collections.abc import Iterator
@@ -25,36 +24,6 @@ DBNAME = "novara_bench"
 _LISTENING = re.compile(r"Novara API listening on (http://\S+)")
 
 
-def scratch_root(preferred: Path | None = None) -> Path:
-    """Where data dirs go: the given folder, else /dev/shm (tmpfs) when writable, else the temp dir."""
-    if preferred is not None:
-        return preferred
-    shm = Path("/dev/shm")
-    return shm if shm.is_dir() and os.access(shm, os.W_OK) else Path(tempfile.gettempdir())
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def clean_stale(root: Path) -> None:
-    """Stop and delete the servers of earlier bench runs whose process is gone (a killed run)."""
-    for path in root.glob(RUN_PREFIX + "*"):
-        try:
-            owner = int(path.name[len(RUN_PREFIX) :].split("-")[0])
-        except ValueError:
-            continue
-        if not _pid_alive(owner):
-            embedded.kill_stale(path / "pg")
-            shutil.rmtree(path, ignore_errors=True)
-
-
 @dataclass
 class Database:
     url: str
@@ -64,8 +33,8 @@ class Database:
 @contextlib.contextmanager
 def embedded_database(root: Path | None = None) -> Iterator[Database]:
     """A fresh embedded server (default durability settings) with the migrations applied; removed on exit."""
-    base = scratch_root(root)
-    clean_stale(base)
+    base = root or embedded.scratch_root()
+    embedded.clean_stale_runs(base, RUN_PREFIX)
     run_dir = base / f"{RUN_PREFIX}{os.getpid()}-{uuid.uuid4().hex[:6]}"
     run_dir.mkdir(parents=True)
     server = embedded.start(run_dir / "pg", fast=False, delete=True)

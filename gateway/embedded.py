@@ -11,7 +11,9 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import shutil
 import signal
+import tempfile
 import time
 import warnings
 from dataclasses import dataclass
@@ -159,3 +161,31 @@ def kill_stale(pgdata: Path, timeout: float = 10.0) -> None:
         time.sleep(0.05)
     with contextlib.suppress(ProcessLookupError):
         os.kill(pid, signal.SIGKILL)
+
+
+def scratch_root() -> Path:
+    """Where throwaway data dirs go: /dev/shm (tmpfs) when writable, else the temp dir."""
+    shm = Path("/dev/shm")
+    return shm if shm.is_dir() and os.access(shm, os.W_OK) else Path(tempfile.gettempdir())
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def clean_stale_runs(root: Path, prefix: str) -> None:
+    """Stop and delete throwaway servers in `root/<prefix><pid>-…` whose owning process is gone (a killed run)."""
+    for path in root.glob(prefix + "*"):
+        try:
+            owner = int(path.name[len(prefix) :].split("-")[0])
+        except ValueError:
+            continue
+        if not _pid_alive(owner):
+            kill_stale(path / "pg")
+            shutil.rmtree(path, ignore_errors=True)
