@@ -153,7 +153,7 @@ def endpoint(route: Route) -> Callable[[Request], Awaitable[Response]]:
         args.update({k: str(v).replace("\x00", "\ufffd") for k, v in request.path_params.items()})
         if key := request.headers.get("idempotency-key"):
             args["idempotency_key"] = key
-        if route.function == "api.status":
+        if route.flag:
             args["schema_v2_enabled"] = settings.use_schema_v2
         if route.log and settings.use_schema_v2:
             log.info("🚀 Using Schema V2 for %s", route.log)

@@ -6,6 +6,7 @@ check-ins written in V1 mode — see docs/v1-v2-sync.md.)
   v2_only   503 while USE_SCHEMA_V2 is off
   v1        the function serving the route while USE_SCHEMA_V2 is off (None: 503 until it exists)
   token     add a signed JWT for the returned user to the body (signup, login)
+  flag      pass the USE_SCHEMA_V2 setting to the function as args.schema_v2_enabled (status)
   log       what the contract's per-call log line names in V2 mode ("🚀 Using Schema V2 for <log>")
 """
 
@@ -28,6 +29,7 @@ class Route:
     v2_only: bool = False
     v1: str | None = ""  # "" = same function in both modes; None = not available in V1 mode
     token: bool = False
+    flag: bool = False
     log: str | None = None
 
 
@@ -36,7 +38,7 @@ CREATION, RETRIEVAL = "check-in creation", "check-ins retrieval"  # the contract
 
 ROUTES: tuple[Route, ...] = (
     # status ----------------------------------------------------------------------------------------------
-    Route(GET, "/api/v2/status", "api.status", auth="optional", read_only=True),
+    Route(GET, "/api/v2/status", "api.status", auth="optional", read_only=True, flag=True),
     # accounts --------------------------------------------------------------------------------------------
     Route(POST, "/api/users", "api.signup", auth="none", status=201, token=True),
     Route(POST, "/api/auth/signup", "api.signup", auth="none", status=201, token=True),
