@@ -9,7 +9,7 @@ DEV_STAMP     := $(VENV)/.installed-dev
 
 .DEFAULT_GOAL := help
 .PHONY: help run test lint format test-sql test-py migrate migrate-status psql db-url db-stop token clean venv \
-        check-metrics refresh-metrics selftest smoke
+        check-metrics refresh-metrics selftest smoke test-reliability
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -45,6 +45,9 @@ format: $(DEV_STAMP) ## apply ruff format and sqlfluff fix
 
 test: lint ## lint, then the whole suite (SQL + Python) on a throwaway server
 	$(BIN)/pytest
+
+test-reliability: $(DEV_STAMP) ## the reliability suite at full size (faults, load, hostile input, isolation), with its summary
+	NOVARA_RELIABILITY=full $(BIN)/pytest tests/reliability
 
 test-sql: $(DEV_STAMP) ## only the SQL tests in db/tests (TEST_DATABASE_URL selects a server)
 	$(BIN)/pytest db/tests
