@@ -41,17 +41,31 @@ BEGIN
     v_end := core.local_date(uid);
     v_start := v_end - (v_days - 1);
 
-    -- Every figure comes from the live view (the current log), never from the materialized views.
-    WITH d AS (
-        SELECT m.*
-        FROM public.user_daily_metrics_live AS m
-        WHERE m.user_id = uid AND m.date BETWEEN v_start AND v_end
+    -- Every figure comes from the live view (the current log), never from the materialized views. The
+    -- window's rows are read once, and each day's mood score computed once (OFFSET 0 keeps the view from
+    -- being flattened into the window functions, which would score each day once per use).
+    -- Trend: mean mood score of the later half of the scored days against the earlier half (the middle day
+    -- of an odd count belongs to neither); more than 0.5 apart is a change.
+    WITH d AS MATERIALIZED (
+        SELECT
+            m.*,
+            row_number() OVER (PARTITION BY m.mood_score IS NOT NULL ORDER BY m.date) AS scored_rn,
+            count(m.mood_score) OVER () AS scored_total
+        FROM (
+            SELECT v.*
+            FROM public.user_daily_metrics_live AS v
+            WHERE v.user_id = uid AND v.date BETWEEN v_start AND v_end
+            OFFSET 0
+        ) AS m
     )
 
     SELECT
         coalesce(
-            jsonb_agg((to_jsonb(d) - 'user_id') || jsonb_build_object('date', to_char(d.date, 'YYYY-MM-DD'))
-                ORDER BY d.date),
+            jsonb_agg(
+                (to_jsonb(d) - 'user_id' - 'scored_rn' - 'scored_total')
+                || jsonb_build_object('date', to_char(d.date, 'YYYY-MM-DD'))
+                ORDER BY d.date
+            ),
             '[]'::jsonb
         ),
         coalesce(sum(d.event_count), 0),
@@ -70,24 +84,13 @@ BEGIN
             ) FILTER (WHERE d.latest_mood IS NOT NULL),
             '[]'::jsonb
         ),
-        count(*) FILTER (WHERE d.mood_score IS NOT NULL)
-    INTO v_daily, v_total, v_checkins, v_taken, v_partial, v_missed, v_mood_data, v_scored
+        count(d.mood_score),
+        avg(d.mood_score) FILTER (WHERE d.scored_rn <= d.scored_total / 2),
+        avg(d.mood_score) FILTER (WHERE d.scored_rn > d.scored_total - d.scored_total / 2)
+    INTO v_daily, v_total, v_checkins, v_taken, v_partial, v_missed, v_mood_data, v_scored, v_earlier, v_later
     FROM d;
 
-    -- Trend: mean mood score of the later half of the scored days against the earlier half
-    -- (the middle day of an odd count belongs to neither); more than 0.5 apart is a change.
     IF v_scored >= 2 THEN
-        SELECT
-            avg(s.mood_score) FILTER (WHERE s.rn <= v_scored / 2),
-            avg(s.mood_score) FILTER (WHERE s.rn > v_scored - v_scored / 2)
-        INTO v_earlier, v_later
-        FROM (
-            SELECT
-                m.mood_score,
-                row_number() OVER (ORDER BY m.date) AS rn
-            FROM public.user_daily_metrics_live AS m
-            WHERE m.user_id = uid AND m.date BETWEEN v_start AND v_end AND m.mood_score IS NOT NULL
-        ) AS s;
         v_trend := CASE
             WHEN v_later - v_earlier > 0.5 THEN 'improving'
             WHEN v_later - v_earlier < -0.5 THEN 'declining'
