@@ -46,9 +46,11 @@ LANGUAGE sql
 IMMUTABLE
 SET search_path = pg_catalog
 AS $$
+    -- OFFSET 0: the row is built once (a flattened subquery would build it once per use of r.obj).
     SELECT r.obj || jsonb_build_object('fields', r.obj)
     FROM (
         SELECT core.checkin_row(p_id, p_user_id, p_date, p_created_at, p_updated_at, p_checkin_type, p_fields)
+        OFFSET 0
     ) AS r (obj)
 $$;
 
