@@ -55,6 +55,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-readme", action="store_true", help="do not update the README")
     p.add_argument("--render-only", action="store_true", help="only rewrite the README's tables from --results")
     p.add_argument("--no-growth", action="store_true", help="skip the growth measurements")
+    p.add_argument(
+        "--gateway-workers", type=int, default=1, help="uvicorn worker processes of novara serve (default 1)"
+    )
     p.add_argument("--profile-gateway", metavar="ROUTE", help="also profile the gateway (cProfile) on this route")
     return p
 
@@ -121,7 +124,8 @@ def run(args: argparse.Namespace, argv: list[str]) -> dict[str, Any]:
             "growth_duration_s": plan.growth_duration,
             "clients": plan.clients,
             "threads": measure.THREADS,
-            "gateway": "novara serve (1 uvicorn worker, uvloop + httptools, DB_POOL_MAX default 20)",
+            "gateway": f"novara serve ({args.gateway_workers} uvicorn worker(s), uvloop + httptools, pool of 20 each)",
+            "gateway_workers": args.gateway_workers,
             "pgdata": str(db.pgdata.parent.parent) if db.pgdata else "given database",
         }
         log(f"loading {size.name}: {size.users:,} users x {size.days} days (seed {args.seed})")
@@ -129,7 +133,7 @@ def run(args: argparse.Namespace, argv: list[str]) -> dict[str, Any]:
         result["load"] = stats.as_dict()
         result["refresh"] = measure.refresh(conn, log)
         result["daily_insight_first_call"] = measure.warm_daily_insights(conn, size.users, log)
-        with server.gateway(db.url, secret, workdir) as gw:
+        with server.gateway(db.url, secret, workdir, workers=args.gateway_workers) as gw:
             log(f"gateway at {gw.base_url}; measuring {len(plan.routes)} routes, {duration} s each run")
             postmaster = embedded.postmaster_pid(db.pgdata) if db.pgdata else None
             meter = cpu.Meter(postmaster, gw.process.pid)

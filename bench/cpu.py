@@ -2,7 +2,7 @@
 
 - database: the postmaster and all its children (backends, background processes); a backend that exits
   during the measurement is counted through the postmaster's reaped-children times (cutime, cstime).
-- gateway: the `novara serve` process.
+- gateway: the `novara serve` process and its children (the uvicorn workers when --workers > 1).
 - load generator: pgbench or wrk (this process's reaped children).
 """
 
@@ -95,7 +95,11 @@ class Meter:
     def sample(self) -> Sample:
         return Sample(
             database=postgres_seconds(self.postmaster) if self.postmaster else 0.0,
-            gateway=process_seconds(self.gateway) if self.gateway else 0.0,
+            gateway=(
+                process_seconds(self.gateway) + sum(process_seconds(pid) for pid in _children(self.gateway))
+                if self.gateway
+                else 0.0
+            ),
             client=own_children_seconds(),
         )
 

@@ -195,7 +195,8 @@ def section(result: dict[str, Any]) -> str:
         f"{result['settings'].get('server_version', '?')}; load average before/after "
         f"{result['load_average']['before']} / {result['load_average']['after']}; {p['duration_s']} s per "
         f"measurement; data dir {p['pgdata']}; fsync {result['settings'].get('fsync')}, synchronous_commit "
-        f"{result['settings'].get('synchronous_commit')}; run took {result['elapsed_s']:.0f} s.",
+        f"{result['settings'].get('synchronous_commit')}; gateway: {p.get('gateway_workers', 1)} uvicorn "
+        f"worker(s); run took {result['elapsed_s']:.0f} s.",
         "",
         f"Data: {_f(p['users'])} users x {p['days']} days + history users (30 d, 90 d, 3 y) + {p['writers']} "
         f"writers: {_f(load['checkins'])} check-ins, {_f(load.get('health_events_rows'))} events, "

@@ -56,9 +56,14 @@ class Gateway:
 
 @contextlib.contextmanager
 def gateway(
-    database_url: str, jwt_secret: str, log_dir: Path, timeout: float = 60.0, profile_to: Path | None = None
+    database_url: str,
+    jwt_secret: str,
+    log_dir: Path,
+    timeout: float = 60.0,
+    profile_to: Path | None = None,
+    workers: int = 1,
 ) -> Iterator[Gateway]:
-    """`novara serve --port 0` on the database; yields once it prints "Novara API listening on ...".
+    """`novara serve --port 0 --workers N` on the database; yields once it prints "Novara API listening on ...".
     profile_to: run it under cProfile, whose stats are written there when it stops."""
     env = {k: v for k, v in os.environ.items() if k not in {"USE_SCHEMA_V2", "HOST", "PORT"}}
     env.update({"DATABASE_URL": database_url, "JWT_SECRET": jwt_secret, "PYTHONUNBUFFERED": "1"})
@@ -69,7 +74,7 @@ def gateway(
             [
                 sys.executable,
                 *(["-m", "cProfile", "-o", str(profile_to)] if profile_to else []),
-                *("-m", "gateway.cli", "serve", "--host", "127.0.0.1", "--port", "0"),
+                *("-m", "gateway.cli", "serve", "--host", "127.0.0.1", "--port", "0", "--workers", str(workers)),
             ],
             env=env,
             cwd=ROOT,

@@ -50,5 +50,6 @@ def serve(settings: Settings, database_url: str, jwt_secret: str, *, host: str, 
         "gateway.asgi:create", factory=True, host=host, port=port, workers=workers, **UVICORN_OPTIONS
     )
     sock = config.bind_socket()
+    sock.listen(config.backlog)  # connections wait in the backlog until a worker accepts them
     _listening(host, sock.getsockname()[1])
     Multiprocess(config, target=uvicorn.Server(config).run, sockets=[sock]).run()

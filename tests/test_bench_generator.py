@@ -55,6 +55,22 @@ def _checkins(conn: psycopg.Connection, cohort: str) -> list[tuple[Any, ...]]:
     ).fetchall()
 
 
+def _legacy_rows(conn: psycopg.Connection, cohort: str) -> list[tuple[Any, ...]]:
+    """The dual-written rows of the legacy table itself (what the V1 API reads after a rollback)."""
+    return conn.execute(
+        """
+        SELECT u.k, d.date_submitted, d.checkin_type, d.fields, d.extra_fields, d.mood_today, d.confidence_today,
+            d.medication_taken, d.side_effects, d.coping_strategies_used, d.phq4_score, d.id = c.id
+        FROM public.daily_checkins AS d
+        JOIN bench.users AS u ON u.user_id = d.user_id
+        LEFT JOIN public.live_checkins AS c ON c.id = d.id
+        WHERE u.cohort = %s
+        ORDER BY u.k, d.date_submitted
+        """,
+        (cohort,),
+    ).fetchall()
+
+
 @pytest.fixture
 def loaded(db_url: str) -> Iterator[psycopg.Connection]:
     conn = psycopg.connect(db_url, autocommit=True)
@@ -91,6 +107,15 @@ def test_bulk_checkins_read_back_like_the_functions(loaded: psycopg.Connection) 
     assert 0 < len(bulk) < USERS * DAYS  # a check-in on most days, not all
     assert bulk == calls
     assert any(row[7] is not None for row in bulk) and any(row[8] is not None for row in bulk)
+
+
+def test_bulk_dual_writes_the_legacy_table_like_the_functions(loaded: psycopg.Connection) -> None:
+    bulk, calls = _legacy_rows(loaded, "a"), _legacy_rows(loaded, "b")
+    assert len(bulk) == len(_checkins(loaded, "a")) > 0  # one legacy row per check-in, same id
+    assert all(row[-1] for row in bulk)
+    assert bulk == calls
+    changes = loaded.execute("SELECT count(*) FROM public.legacy_checkin_changes").fetchone()
+    assert changes == (0,)  # a V2 dual write is not logged as a V1-mode change
 
 
 def test_generator_is_deterministic(loaded: psycopg.Connection) -> None:

@@ -4,7 +4,7 @@
 -- on the same PostgreSQL version gives the same data. Users are created through api.signup. Check-ins and
 -- V2 events are first planned (bench.plan_checkins, bench.plan_events), then written either
 --   * set-based (bench.load_bulk): INSERTs that write exactly the rows api.create_checkin and
---     api.create_event would write (the payload split mirrors core.checkin_payloads; the generator writes
+--     api.create_event would write (and core.legacy_put per check-in: the dual write to daily_checkins) (the payload split mirrors core.checkin_payloads; the generator writes
 --     no extra fields, so the groups are the registry's keys), or
 --   * through the real functions (bench.load_functions), one call per check-in / event.
 -- tests/test_bench_generator.py proves both paths write identical rows.
@@ -320,6 +320,11 @@ BEGIN
     WHERE x.event_data IS NOT NULL
     ORDER BY p.k, p.local_date, x.ord;
     GET DIAGNOSTICS n = ROW_COUNT;
+
+    -- The dual write of each check-in into the legacy table, as api.create_checkin does it (V2 mode).
+    PERFORM core.legacy_put(p.checkin_id, p.user_id, p.local_date, 'standard', now(), now(), p.fields, TRUE)
+    FROM bench.plan_checkins AS p
+    ORDER BY p.k, p.local_date;
 
     INSERT INTO public.health_events (user_id, event_type, event_data, occurred_at, local_date)
     SELECT e.user_id, e.event_type, e.event_data, e.occurred_at, e.local_date
