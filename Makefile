@@ -34,10 +34,11 @@ venv: $(DEV_STAMP) ## create or refresh .venv with every dependency
 run: $(RUNTIME_STAMP) ## serve the API (embedded PostgreSQL unless DATABASE_URL is set)
 	$(BIN)/novara serve
 
-lint: $(DEV_STAMP) ## ruff and sqlfluff
-	$(BIN)/ruff check gateway tests bench conftest.py
-	$(BIN)/ruff format --check gateway tests bench conftest.py
+lint: $(DEV_STAMP) ## ruff, sqlfluff, and squawk on new migrations (db/schema >= 0013)
+	$(BIN)/ruff check gateway tests bench conftest.py .ci/squawk.py
+	$(BIN)/ruff format --check gateway tests bench conftest.py .ci/squawk.py
 	$(BIN)/sqlfluff lint db --processes 2
+	$(BIN)/python .ci/squawk.py
 
 format: $(DEV_STAMP) ## apply ruff format and sqlfluff fix
 	$(BIN)/ruff format gateway tests bench conftest.py

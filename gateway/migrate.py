@@ -8,11 +8,23 @@
   one transaction. A file states what it needs with a header line `-- depends: views/other.sql`; the
   order is a topological sort of those edges, ties broken by the default order above.
 - A session-level advisory lock serialises concurrent runners: each migration is applied exactly once.
+- Under traffic: every migration runs with `lock_timeout` (LOCK_TIMEOUT_MS). A file that cannot get its
+  locks in time is rolled back and retried (LOCK_RETRIES attempts, with a pause that lets the queued
+  requests through), so a migration never stalls requests behind its lock request for longer than
+  LOCK_TIMEOUT_MS per attempt. After the last attempt the run fails and names the file.
+- `-- migrate: no-transaction` (a header line of a versioned file): the file runs outside a transaction,
+  one statement at a time, for what PostgreSQL refuses inside one (CREATE/DROP INDEX CONCURRENTLY,
+  ALTER TYPE … ADD VALUE before PG12, VACUUM). Such a file holds plain statements each ending with `;` at
+  the end of a line, no `$$` bodies, and must be safe to re-run from the top (a lock timeout retries the
+  whole file): `DROP INDEX CONCURRENTLY IF EXISTS x;` (clears an INVALID index left by a failed build)
+  then `CREATE INDEX CONCURRENTLY IF NOT EXISTS x …;`. It is recorded once every statement succeeded and
+  no index is left INVALID.
 """
 
 from __future__ import annotations
 
 import hashlib
+import random
 import re
 import time
 from collections.abc import Callable
@@ -25,6 +37,18 @@ LOCK_KEY = 0x4E4F5641  # "NOVA": one advisory lock for every migration runner
 REPEATABLE_DIRS = ("functions", "views")
 _VERSIONED = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 _DEPENDS = re.compile(r"^--\s*depends:\s*(.+)$", re.MULTILINE)
+_NO_TRANSACTION = re.compile(r"^--\s*migrate:\s*no-transaction\s*$", re.MULTILINE)
+# A statement of a no-transaction file ends with `;` at the end of a line (a trailing comment allowed).
+_STATEMENT_END = re.compile(r";[ \t]*(?:--[^\n]*)?$", re.MULTILINE)
+
+# The bound a migration puts on traffic: it waits at most LOCK_TIMEOUT_MS for a lock (requests queued
+# behind its lock request wait as long), then gives way for a pause and tries again, LOCK_RETRIES times.
+# 1 s is well under the gateway's statement timeout (5 s) and pool wait (3 s): a request queued behind a
+# waiting migration is delayed, never failed.
+LOCK_TIMEOUT_MS = 1000
+LOCK_RETRIES = 10
+RETRY_PAUSE_S = (0.2, 1.0)  # uniform random pause between attempts (jitter: two runners do not lock-step)
+LOCK_NOT_AVAILABLE = "55P03"
 
 BOOTSTRAP = """
 CREATE TABLE IF NOT EXISTS public.schema_migrations (
@@ -48,6 +72,10 @@ class DriftError(MigrationError):
     """An applied versioned migration's file changed since it was applied."""
 
 
+class LockTimeout(MigrationError):
+    """A migration could not get its locks within lock_timeout (rolled back; the runner retries it)."""
+
+
 @dataclass(frozen=True)
 class Migration:
     name: str  # versioned: "0001_init"; repeatable: "views/x.sql"
@@ -59,6 +87,11 @@ class Migration:
     @property
     def text(self) -> str:
         return self.path.read_text(encoding="utf-8")
+
+    @property
+    def transactional(self) -> bool:
+        """False for a versioned file with the header `-- migrate: no-transaction`."""
+        return not _NO_TRANSACTION.search(self.text)
 
 
 @dataclass
@@ -98,6 +131,8 @@ def discover_repeatable(db_dir: Path) -> list[Migration]:
         for path in sorted((db_dir / folder).glob("*.sql")):
             name = f"{folder}/{path.name}"
             deps = tuple(d.strip() for line in _DEPENDS.findall(path.read_text()) for d in line.split(","))
+            if _NO_TRANSACTION.search(path.read_text()):
+                raise MigrationError(f"{path}: `-- migrate: no-transaction` is for versioned files only")
             found[name] = Migration(name, "repeatable", path, checksum(path), tuple(d for d in deps if d))
     order = list(found)
     for m in found.values():
@@ -142,13 +177,43 @@ def _line_of(text: str, err: psycopg.Error) -> str:
     return f" (line {text[: int(pos)].count(chr(10)) + 1})"
 
 
+def split_statements(text: str, where: str = "") -> list[str]:
+    """The statements of a no-transaction file: each ends with `;` at the end of a line; no `$$` bodies."""
+    if "$" in _strip_comments(text):
+        raise MigrationError(f"{where}: a no-transaction file holds plain statements, no $$ bodies")
+    out: list[str] = []
+    start = 0
+    for m in _STATEMENT_END.finditer(text):
+        chunk = text[start : m.end()]
+        start = m.end()
+        if _strip_comments(chunk).strip(" \t\n;"):
+            out.append(chunk.strip())
+    if _strip_comments(text[start:]).strip():
+        raise MigrationError(f"{where}: the last statement does not end with `;` at the end of a line")
+    return out
+
+
+def _strip_comments(text: str) -> str:
+    return re.sub(r"--[^\n]*", "", text)
+
+
 class Migrator:
-    def __init__(self, conn: psycopg.Connection, db_dir: Path, log: Callable[[str], None] = print):
+    def __init__(
+        self,
+        conn: psycopg.Connection,
+        db_dir: Path,
+        log: Callable[[str], None] = print,
+        *,
+        lock_timeout_ms: int = LOCK_TIMEOUT_MS,
+        lock_retries: int = LOCK_RETRIES,
+    ):
         if not conn.autocommit:
             raise ValueError("the migrator needs an autocommit connection")
         self.conn = conn
         self.db_dir = db_dir
         self.log = log
+        self.lock_timeout_ms = lock_timeout_ms
+        self.lock_retries = max(1, lock_retries)
 
     def applied(self) -> dict[str, tuple[str, str, object]]:
         exists = self.conn.execute("SELECT to_regclass('public.schema_migrations') IS NOT NULL").fetchone()
@@ -186,35 +251,90 @@ class Migrator:
             if dry_run:
                 return plan
             for m in plan.versioned:
-                self._apply([m])
+                self._retrying([m])
             if plan.repeatable:
-                self._apply(plan.repeatable)
+                self._retrying(plan.repeatable)
             return plan
+
+    def _retrying(self, batch: list[Migration]) -> None:
+        """Apply a batch; on a lock timeout (nothing applied), pause so queued requests run, then retry."""
+        for attempt in range(1, self.lock_retries + 1):
+            try:
+                if batch[0].kind == "versioned" and not batch[0].transactional:
+                    self._apply_outside_transaction(batch[0])
+                else:
+                    self._apply(batch)
+                return
+            except LockTimeout as err:
+                if attempt == self.lock_retries:
+                    raise MigrationError(f"{err} — gave up after {attempt} attempts; retry at a quieter time") from err
+                pause = random.uniform(*RETRY_PAUSE_S)
+                self.log(f"{err}; attempt {attempt} of {self.lock_retries}, retrying in {pause:.1f} s")
+                time.sleep(pause)
+
+    def _set_lock_timeout(self, local: bool) -> None:
+        self.conn.execute("SELECT set_config('lock_timeout', %s, %s)", (f"{self.lock_timeout_ms}ms", local))
+
+    def _failure(self, m: Migration, text: str, err: psycopg.Error) -> MigrationError:
+        where = f"{m.path.relative_to(self.db_dir.parent)}{_line_of(text, err)}"
+        if err.sqlstate == LOCK_NOT_AVAILABLE:
+            return LockTimeout(f"{where}: lock not available within {self.lock_timeout_ms} ms")
+        hint = ""
+        if err.sqlstate == "25001":  # active_sql_transaction: e.g. CREATE INDEX CONCURRENTLY
+            hint = " (add the header line `-- migrate: no-transaction` to run this file outside a transaction)"
+        return MigrationError(
+            f"{where}: {(err.diag.message_primary or str(err)).strip()}"
+            + (f" [SQLSTATE {err.sqlstate}]" if err.sqlstate else "")
+            + hint
+        )
+
+    def _record(self, m: Migration, ms: int) -> None:
+        self.conn.execute(
+            """INSERT INTO public.schema_migrations (name, kind, checksum, execution_ms)
+               VALUES (%s, %s, %s, %s)
+               ON CONFLICT (name) DO UPDATE
+               SET checksum = EXCLUDED.checksum, applied_at = now(),
+                   execution_ms = EXCLUDED.execution_ms""",
+            (m.name, m.kind, m.checksum, ms),
+        )
+        self.log(f"applied {m.kind} {m.name} ({ms} ms)")
 
     def _apply(self, batch: list[Migration]) -> None:
         """Apply a batch in one transaction: all of it is recorded, or none of it."""
         with self.conn.transaction():
+            self._set_lock_timeout(local=True)
             for m in batch:
                 text = m.text
                 started = time.perf_counter()
                 try:
                     self.conn.execute(text)  # type: ignore[arg-type]  # a whole file, no parameters
                 except psycopg.Error as err:
-                    raise MigrationError(
-                        f"{m.path.relative_to(self.db_dir.parent)}{_line_of(text, err)}: "
-                        f"{(err.diag.message_primary or str(err)).strip()}"
-                        + (f" [SQLSTATE {err.sqlstate}]" if err.sqlstate else "")
-                    ) from err
-                ms = int((time.perf_counter() - started) * 1000)
-                self.conn.execute(
-                    """INSERT INTO public.schema_migrations (name, kind, checksum, execution_ms)
-                       VALUES (%s, %s, %s, %s)
-                       ON CONFLICT (name) DO UPDATE
-                       SET checksum = EXCLUDED.checksum, applied_at = now(),
-                           execution_ms = EXCLUDED.execution_ms""",
-                    (m.name, m.kind, m.checksum, ms),
-                )
-                self.log(f"applied {m.kind} {m.name} ({ms} ms)")
+                    raise self._failure(m, text, err) from err
+                self._record(m, int((time.perf_counter() - started) * 1000))
+
+    def _apply_outside_transaction(self, m: Migration) -> None:
+        """A `-- migrate: no-transaction` file: each statement on its own (autocommit), then recorded."""
+        text = m.text
+        statements = split_statements(text, str(m.path.relative_to(self.db_dir.parent)))
+        started = time.perf_counter()
+        self._set_lock_timeout(local=False)
+        try:
+            for statement in statements:
+                try:
+                    self.conn.execute(statement)  # type: ignore[arg-type]  # a statement of the file
+                except psycopg.Error as err:
+                    raise self._failure(m, text, err) from err
+        finally:
+            self.conn.execute("RESET lock_timeout")
+        invalid = self.conn.execute(
+            "SELECT string_agg(indexrelid::regclass::text, ', ') FROM pg_catalog.pg_index WHERE NOT indisvalid"
+        ).fetchone()
+        if invalid and invalid[0]:
+            raise MigrationError(
+                f"{m.path.relative_to(self.db_dir.parent)}: left INVALID index(es) {invalid[0]}; drop them "
+                "(DROP INDEX CONCURRENTLY) and run again"
+            )
+        self._record(m, int((time.perf_counter() - started) * 1000))
 
 
 class _AdvisoryLock:

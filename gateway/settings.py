@@ -60,6 +60,9 @@ class Settings:
     use_schema_v2: bool
     host: str
     port: int
+    # DB_POOL_MAX (default 20): the most connections the gateway opens to PostgreSQL. A request that finds
+    # them all busy waits up to gateway/db.py POOL_WAIT_S (3 s) for one, then gets 503 with Retry-After and
+    # code DATABASE_UNAVAILABLE (tests/reliability/test_pool.py). Workers x DB_POOL_MAX < max_connections.
     db_pool_max: int
     data_dir: Path
     db_dir: Path
