@@ -76,19 +76,31 @@ def cpu_table(result: dict[str, Any]) -> list[str]:
     if not rows or rows[0]["cpu_ms_per_request"]["direct_n"]["database"] is None:
         return []
     n = result["parameters"]["clients"]
+    cores = result["machine"]["nproc"]
     lines = [
         f"| CPU ms per request ({n} clients) | database, direct | pgbench | database, via gateway | gateway "
-        "| wrk | gateway / database |",
-        "|---|--:|--:|--:|--:|--:|--:|",
+        f"| wrk | gateway / database | latency floor at {n} conns, ms |",
+        "|---|--:|--:|--:|--:|--:|--:|--:|",
     ]
     for r in rows:
         dn, gw = r["cpu_ms_per_request"]["direct_n"], r["cpu_ms_per_request"]["gateway"]
         share = gw["gateway"] / gw["database"] if gw["database"] and gw["gateway"] is not None else None
+        floor = latency_floor(gw, n, cores)
         lines.append(
             f"| {r['label']} | {_f(dn['database'], 3)} | {_f(dn['load_generator'], 3)} | {_f(gw['database'], 3)} "
-            f"| {_f(gw['gateway'], 3)} | {_f(gw['load_generator'], 3)} | {_f(share)} |"
+            f"| {_f(gw['gateway'], 3)} | {_f(gw['load_generator'], 3)} | {_f(share)} | {_f(floor)} |"
         )
     return lines
+
+
+def latency_floor(cpu_ms: dict[str, float | None], connections: int, cores: int) -> float | None:
+    """The least mean latency `connections` closed-loop clients can see when every request costs this much CPU
+    on `cores` cores shared by all sides (Little's law: latency = connections / throughput, and throughput
+    cannot exceed cores / CPU per request)."""
+    parts = [cpu_ms.get(k) for k in ("database", "gateway", "load_generator")]
+    if any(p is None for p in parts):
+        return None
+    return connections * sum(p for p in parts if p is not None) / cores
 
 
 def growth_table(result: dict[str, Any]) -> list[str]:
