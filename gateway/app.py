@@ -2,11 +2,13 @@
 
 The handler parses and size-checks the body, verifies the JWT, calls the route's one api.* function (as
 the gateway role, with the claims set transaction-locally) and maps its JSON result or SQLSTATE to HTTP.
-No business rule lives here.
+No business rule lives here. The one transformation: a route flagged `password` has its password fields
+replaced by a scrypt hash or derived key (gateway/passwords.py), because the database cannot hash.
 """
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 import time
@@ -23,10 +25,10 @@ from starlette.responses import Response
 from starlette.routing import Route as StarletteRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from . import __version__, auth, jsonx, openapi
+from . import __version__, auth, jsonx, openapi, passwords
 from .db import CallError, Database, Unavailable
 from .migrate import LATEST_APPLIED_SQL
-from .routes import CREATION, ROUTES, Route, function_for
+from .routes import CREATION, LOGIN_BEGIN, ROUTES, Route, Secret, function_for
 from .settings import Settings
 
 log = logging.getLogger("novara")
@@ -80,7 +82,10 @@ def error_from_db(err: CallError) -> JSON:
     if err.sqlstate.startswith("NV"):
         extra = {k: v for k, v in err.detail.items() if k not in {"success", "error"}}
         code = str(extra.pop("code", "ERROR"))
-        return error(status, err.message, code, **extra)
+        # A function that says when to come back (429: retry_after seconds) gets the standard header too.
+        retry = extra.get("retry_after")
+        headers = {"Retry-After": str(retry)} if isinstance(retry, int) and not isinstance(retry, bool) else None
+        return error(status, err.message, code, headers, **extra)
     return error(status, "Invalid input", "INVALID_INPUT", details=err.message)
 
 
@@ -128,6 +133,53 @@ def _claims(route: Route, request: Request) -> dict[str, Any] | None:
     return auth.verify(request.app.state.jwt_secret, header)
 
 
+# ----------------------------------------------------------------------------------------------- passwords
+
+
+def client_address(request: Request, settings: Settings) -> str | None:
+    """The address login rate limits count: the TCP peer, or X-Forwarded-For's last entry when trusted."""
+    if settings.auth_trust_x_forwarded_for:
+        forwarded = request.headers.get("x-forwarded-for", "").split(",")[-1].strip()
+        if forwarded:
+            return forwarded[:100]
+    return request.client.host if request.client else None
+
+
+async def password_args(
+    secret: Secret, request: Request, args: dict[str, Any], claims: dict[str, Any] | None
+) -> JSON | None:
+    """Replace a route's password fields by what the database stores or compares (a hash, a derived key); the
+    password goes no further. Every key set here is always set, so a client cannot send its own. Returns an
+    error response (400 before any hashing), or None. Raises the begin call's CallError/Unavailable."""
+    settings: Settings = request.app.state.settings
+    try:
+        new = passwords.new(args.pop(secret.new, None), secret.new) if secret.new else None
+        typed = passwords.typed(args.pop(secret.typed, None), secret.typed) if secret.typed else None
+    except passwords.PasswordError as err:
+        return error(400, err.message, "VALIDATION_ERROR", field=err.field)
+    args["require_password"] = settings.auth_require_password
+    kdf: Any = None
+    if secret.typed:
+        begin_args = {"email": args.get("email"), "client": client_address(request, settings)}
+        begun = await request.app.state.db.call(LOGIN_BEGIN, begin_args, claims, False)
+        args["attempt_id"] = begun.get("attempt_id") if isinstance(begun, dict) else None
+        kdf = begun.get("kdf") if isinstance(begun, dict) else None
+        args[f"{secret.typed}_given"] = typed is not None
+
+    def transform() -> dict[str, str | None]:  # scrypt: ~50 ms of CPU and 16 MiB each, off the event loop
+        out: dict[str, str | None] = {}
+        log2n = settings.auth_scrypt_log2n
+        if secret.new:
+            out[f"{secret.new}_hash"] = None if new is None else passwords.hash_password(new, log2n)
+        if secret.typed:
+            out[f"{secret.typed}_key"] = None if typed is None or not kdf else passwords.derive_key(typed, kdf)
+        return out
+
+    busy = new is not None or (typed is not None and bool(kdf))
+    args.update(await asyncio.to_thread(transform) if busy else transform())
+    return None
+
+
 # ---------------------------------------------------------------------------------------------- the handler
 
 
@@ -158,6 +210,8 @@ def endpoint(route: Route) -> Callable[[Request], Awaitable[Response]]:
         if route.log and settings.use_schema_v2:
             log.info("🚀 Using Schema V2 for %s", route.log)
         try:
+            if route.password and (refused := await password_args(route.password, request, args, claims)):
+                return refused
             result = await request.app.state.db.call(function, args, claims, route.read_only)
         except Unavailable as err:
             log.warning("database unavailable: %s", err)

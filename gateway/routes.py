@@ -8,6 +8,8 @@ check-ins written in V1 mode — see docs/v1-v2-sync.md.)
   token     add a signed JWT for the returned user to the body (signup, login)
   flag      pass the USE_SCHEMA_V2 setting to the function as args.schema_v2_enabled (status)
   log       what the contract's per-call log line names in V2 mode ("🚀 Using Schema V2 for <log>")
+  password  the route carries a password (Secret below): the gateway hashes it before the call, so the
+            password itself never reaches the database, a log line or a response (docs/accounts.md)
 """
 
 from __future__ import annotations
@@ -16,6 +18,23 @@ from dataclasses import dataclass
 from typing import Literal
 
 Auth = Literal["required", "optional", "none"]
+
+# Called before a route whose Secret has a `typed` field: counts the attempt (429 over the limits) and returns
+# the account's scrypt salt and cost, with which the gateway derives the key of the typed password.
+LOGIN_BEGIN = "api.login_begin"
+
+
+@dataclass(frozen=True)
+class Secret:
+    """Body fields holding a password. Every Secret route also gets args.require_password (AUTH_REQUIRE_PASSWORD).
+
+    new    a password being set: 400 unless 8-200 characters, then replaced by `<new>_hash` (scrypt, fresh salt)
+    typed  a password proving who one is: LOGIN_BEGIN runs first; replaced by `<typed>_key` (derived with the
+           stored salt; null when absent or the account has none), `<typed>_given` and `attempt_id`
+    """
+
+    new: str | None = None
+    typed: str | None = None
 
 
 @dataclass(frozen=True)
@@ -31,6 +50,7 @@ class Route:
     token: bool = False
     flag: bool = False
     log: str | None = None
+    password: Secret | None = None
 
 
 GET, POST, PUT, PATCH, DELETE = "GET", "POST", "PUT", "PATCH", "DELETE"
@@ -40,9 +60,15 @@ ROUTES: tuple[Route, ...] = (
     # status ----------------------------------------------------------------------------------------------
     Route(GET, "/api/v2/status", "api.status", auth="optional", read_only=True, flag=True),
     # accounts --------------------------------------------------------------------------------------------
-    Route(POST, "/api/users", "api.signup", auth="none", status=201, token=True),
-    Route(POST, "/api/auth/signup", "api.signup", auth="none", status=201, token=True),
-    Route(POST, "/api/auth/login", "api.login", auth="none", token=True),
+    Route(POST, "/api/users", "api.signup", auth="none", status=201, token=True, password=Secret(new="password")),
+    Route(POST, "/api/auth/signup", "api.signup", auth="none", status=201, token=True, password=Secret(new="password")),
+    Route(POST, "/api/auth/login", "api.login", auth="none", token=True, password=Secret(typed="password")),
+    Route(
+        PUT,
+        "/api/users/password",
+        "api.change_password",
+        password=Secret(new="new_password", typed="current_password"),
+    ),
     Route(GET, "/api/users/me", "api.me", read_only=True),
     Route(PUT, "/api/users/me", "api.update_me"),
     Route(GET, "/api/users/profile", "api.profile", read_only=True),

@@ -69,6 +69,15 @@ class Settings:
     environment: str
     frontend_url: str | None
     allowed_origins: tuple[str, ...] = field(default_factory=tuple)
+    # Accounts (docs/accounts.md). AUTH_REQUIRE_PASSWORD: every signup and login must carry a password
+    # (default false: email-only login, the legacy contract — read the README's risk note).
+    auth_require_password: bool = False
+    # AUTH_SCRYPT_LOG2N: scrypt cost of NEW password hashes, N = 2**value (default 14). Values under 14 are for
+    # tests only (they make hashes cheap to crack); existing hashes keep the cost they were made with.
+    auth_scrypt_log2n: int = 14
+    # AUTH_TRUST_X_FORWARDED_FOR: take the client address that login rate limits count from the last entry of
+    # X-Forwarded-For (set it only behind a proxy that appends it); default: the TCP peer's address.
+    auth_trust_x_forwarded_for: bool = False
 
     @property
     def secret_file(self) -> Path:
@@ -99,6 +108,11 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
         environment=env.get("NODE_ENV") or env.get("ENVIRONMENT") or "development",
         frontend_url=env.get("FRONTEND_URL") or None,
         allowed_origins=origins,
+        auth_require_password=parse_flag("AUTH_REQUIRE_PASSWORD", env.get("AUTH_REQUIRE_PASSWORD"), False),
+        auth_scrypt_log2n=parse_int("AUTH_SCRYPT_LOG2N", env.get("AUTH_SCRYPT_LOG2N"), 14, 10, 20),
+        auth_trust_x_forwarded_for=parse_flag(
+            "AUTH_TRUST_X_FORWARDED_FOR", env.get("AUTH_TRUST_X_FORWARDED_FOR"), False
+        ),
     )
 
 

@@ -219,6 +219,15 @@ def test_login(client: TestClient) -> None:
     assert assert_success(client.get("/api/users/me", headers=bearer(body["token"])))["user"]["id"] == user["id"]
 
 
+@covers("PUT /api/users/password")
+def test_change_password(client: TestClient) -> None:
+    token, user = signup(client)
+    r = client.put("/api/users/password", headers=bearer(token), json={"new_password": "a long passphrase"})
+    assert_shape(assert_success(r), {"success": True, "message": "Password set successfully", "password_set_at": ISO})
+    login = {"email": user["email"], "password": "a long passphrase"}
+    assert assert_success(client.post("/api/auth/login", json=login))["user"] == user
+
+
 @covers("GET /api/users/me")
 def test_me(client: TestClient) -> None:
     token, user = signup(client, nickname="Bo", timezone="Europe/Paris")
@@ -698,6 +707,7 @@ EMPTY_BODY = {
     "POST /api/auth/signup": (400, "Email is required"),
     "POST /api/auth/login": (400, "Email is required"),
     "PUT /api/users/me": (200, None),
+    "PUT /api/users/password": (400, "new_password is required"),
     "PATCH /api/users/baseline": (200, None),
     "PATCH /api/users/cycle-stage": (400, "cycle_stage is required"),
     "PATCH /api/users/medication-status": (400, "medication_status is required"),
@@ -1077,8 +1087,9 @@ CHECKIN_KEYS = ["mood_today", "confidence_today", "medication_taken", "anxiety_l
                 "symptom_severity", "appointment_within_3_days", "journey_reflection_today", "date_submitted",
                 "checkin_type", "extra"]  # fmt: skip
 BODY_KEYS: dict[str, list[str]] = {
-    "api.signup": ["email", "nickname", "timezone", "email_opt_in", "confidence_meds", "cycle_stage"],
-    "api.login": ["email"],
+    "api.signup": ["email", "nickname", "timezone", "email_opt_in", "confidence_meds", "cycle_stage", "password"],
+    "api.login": ["email", "password"],
+    "api.change_password": ["new_password", "current_password"],
     "api.update_me": ["nickname", "timezone", "email_opt_in", "confidence_costs", "medication_status",
                       "baseline_completed"],
     "api.update_baseline": ["confidence_overall", "top_concern"],

@@ -43,7 +43,8 @@ BEGIN
     GET DIAGNOSTICS n_insights = ROW_COUNT;
     DELETE FROM public.user_profiles AS p WHERE p.user_id = p_user_id;
     GET DIAGNOSTICS n_profiles = ROW_COUNT;
-    -- Any other table referencing users (ON DELETE CASCADE) goes with the account.
+    -- Any other table referencing users (ON DELETE CASCADE: user_credentials) goes with the account, and the
+    -- trigger users_forget_login_attempts deletes the login attempts made with its email (0013).
     DELETE FROM public.users AS u WHERE u.id = p_user_id;
     GET DIAGNOSTICS n_users = ROW_COUNT;
 
@@ -79,6 +80,7 @@ REVOKE ALL ON FUNCTION core.erase_user(uuid, text) FROM public, novara_api, nova
 
 COMMENT ON FUNCTION core.erase_user(uuid, text) IS
 'Right to be forgotten (DBAs only; not executable by novara_api/novara_definer): deletes the user''s events, '
-'check-ins (live and legacy), insights with their engagement and feedback rows, profile and account in one '
+'check-ins (live and legacy), insights with their engagement and feedback rows, profile, password hash, the '
+'login attempts made with its email (by cascade and trigger) and the account in one '
 'transaction and logs counts, reason and the SHA-256 of the id in erasure_log. Returns the counts; NV404 unknown '
 'user. Metrics materialized views drop the user''s rows at their next refresh.';
