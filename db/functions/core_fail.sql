@@ -1,4 +1,4 @@
--- Errors: one SQLSTATE per HTTP status, class NV (NV400, NV401, NV403, NV404, NV409, NV413, NV503).
+-- Errors: one SQLSTATE per HTTP status, class NV (NV400, NV401, NV403, NV404, NV409, NV413, NV429, NV503).
 -- The message is the contract's human message; DETAIL is a JSON object with the stable machine "code"
 -- and any extra fields of the error body (e.g. "field", "existing_checkin"). The gateway maps the
 -- SQLSTATE to the HTTP status and merges DETAIL into the body; psql users see the same.
@@ -9,7 +9,7 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog
 AS $$
 BEGIN
-    IF status NOT IN (400, 401, 403, 404, 409, 413, 503) THEN
+    IF status NOT IN (400, 401, 403, 404, 409, 413, 429, 503) THEN
         RAISE EXCEPTION 'core.fail: unsupported status %', status;
     END IF;
     RAISE EXCEPTION USING

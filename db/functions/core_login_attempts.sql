@@ -52,11 +52,8 @@ BEGIN
     END IF;
 
     IF v_wait > 0 THEN
-        -- core.fail knows no 429 yet: the same error shape, raised here.
-        RAISE EXCEPTION USING
-            ERRCODE = 'NV429',
-            MESSAGE = 'Too many login attempts, please try again later',
-            DETAIL = jsonb_build_object('code', 'RATE_LIMITED', 'retry_after', greatest(v_wait, 1))::text;
+        PERFORM core.fail(429, 'Too many login attempts, please try again later', 'RATE_LIMITED',
+            jsonb_build_object('retry_after', greatest(v_wait, 1)));
     END IF;
 END
 $$;
