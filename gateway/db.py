@@ -8,12 +8,21 @@ one autocommit statement — one round trip, one transaction:
           OFFSET 0) AS s
 The subquery (kept apart by OFFSET 0) runs first, so the function sees the request's claims, exactly as a
 psql user who ran set_config first; read-only routes cannot write, whatever the function tries.
+
+Outages (docs/reliability.md, "Durability under faults"): a request waits at most POOL_WAIT_S for a
+connection while the database is reachable (a burst), but only UNREACHABLE_WAIT_S once a connection attempt
+has failed, so every request gets its 503 at once while the server is down, not after seconds. Connections
+are pinged before use, and a dead one (the server restarted) is dropped at once for the next, without the
+pool's back-off: the first request after the server is back opens a new connection and is served.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import psycopg
@@ -25,6 +34,7 @@ from . import jsonx
 
 CONNECT_TIMEOUT_S = 3
 POOL_WAIT_S = 3
+UNREACHABLE_WAIT_S = 0.25
 STATEMENT_TIMEOUT_MS = 5000
 GATEWAY_ROLE = "novara_api"
 _FUNCTION = re.compile(r"^[a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*$")
@@ -67,15 +77,17 @@ async def _configure(conn: psycopg.AsyncConnection[Any]) -> None:
 class Database:
     def __init__(self, url: str, max_size: int = 20):
         self.url = url
+        # True from a failed connection attempt (or a connection lost mid-call) until a connection works again.
+        self.unreachable = False
         self.pool = AsyncConnectionPool(
             url,
             min_size=1,
             max_size=max_size,
             open=False,
             timeout=POOL_WAIT_S,
-            check=AsyncConnectionPool.check_connection,
-            configure=_configure,
+            configure=self._configure,
             reconnect_timeout=0,
+            reconnect_failed=self._reconnect_failed,
             kwargs={
                 "autocommit": True,
                 "connect_timeout": CONNECT_TIMEOUT_S,
@@ -90,13 +102,49 @@ class Database:
     async def close(self) -> None:
         await self.pool.close()
 
+    async def _configure(self, conn: psycopg.AsyncConnection[Any]) -> None:
+        await _configure(conn)
+        self.unreachable = False
+
+    def _reconnect_failed(self, _pool: AsyncConnectionPool[Any]) -> None:
+        self.unreachable = True
+
+    @asynccontextmanager
+    async def connection(self) -> AsyncIterator[psycopg.AsyncConnection[Any]]:
+        """A pooled connection that answered a ping; Unavailable when none comes within the wait."""
+        started = time.monotonic()
+        while True:
+            # Waits in slices: a request queued before an attempt failed gives up then, not POOL_WAIT_S later.
+            remaining = started + (UNREACHABLE_WAIT_S if self.unreachable else POOL_WAIT_S) - time.monotonic()
+            if remaining <= 0:
+                raise Unavailable("no database connection available")
+            try:
+                conn = await self.pool.getconn(timeout=min(remaining, UNREACHABLE_WAIT_S))
+            except PoolTimeout:
+                continue
+            try:
+                await conn.execute("")  # the ping of AsyncConnectionPool.check_connection (autocommit)
+            except psycopg.Error:
+                await self.pool.putconn(conn)  # broken: the pool discards it and opens another
+                continue
+            except BaseException:
+                await self.pool.putconn(conn)  # cancelled (the client went away): never leak a connection
+                raise
+            self.unreachable = False
+            break
+        try:
+            yield conn
+        finally:
+            await self.pool.putconn(conn)
+
     async def fetch_one(self, query: str, params: tuple[Any, ...] = ()) -> tuple[Any, ...] | None:
         """Run one statement outside the API (health checks); Unavailable when unreachable."""
         try:
-            async with self.pool.connection() as conn:
+            async with self.connection() as conn:
                 cur = await conn.execute(query, params)  # type: ignore[arg-type]
                 return await cur.fetchone()
-        except (PoolTimeout, psycopg.OperationalError) as err:
+        except psycopg.OperationalError as err:
+            self.unreachable = True
             raise Unavailable(str(err)) from err
 
     async def call(self, function: str, args: dict[str, Any], claims: dict[str, Any] | None, read_only: bool) -> Any:
@@ -107,13 +155,14 @@ class Database:
         query = (_READ_ONLY_CALL if read_only else _CALL).format(sql.Identifier(schema), sql.Identifier(name))
         claims_text = json.dumps(claims, separators=(",", ":")) if claims else ""
         try:
-            async with self.pool.connection() as conn:
+            async with self.connection() as conn:
                 cur = await conn.execute(query, (Jsonb(args, dumps=jsonx.dumps), claims_text))
                 row = await cur.fetchone()
-        except PoolTimeout as err:
-            raise Unavailable("no database connection available") from err
         except psycopg.Error as err:
-            raise _classify(err) from err
+            classified = _classify(err)
+            if isinstance(classified, Unavailable):
+                self.unreachable = True
+            raise classified from err
         return row[0] if row else None
 
 

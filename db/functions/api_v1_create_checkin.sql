@@ -20,7 +20,13 @@ DECLARE
     v_id uuid := gen_random_uuid();
     v_now timestamptz := now();
     d public.daily_checkins;
+    v_replay jsonb;
 BEGIN
+    -- A retry with the same Idempotency-Key and body gets the original response (nothing is written).
+    v_replay := core.checkin_idempotency_claim(uid, a);
+    IF v_replay IS NOT NULL THEN
+        RETURN v_replay;
+    END IF;
     -- Everything is validated before anything is written.
     fields := core.validate_checkin(a, FALSE);
     v_date := core.checkin_date(a -> 'date_submitted', uid);
@@ -34,7 +40,7 @@ BEGIN
             'CHECKIN_EXISTS', jsonb_build_object('existing_checkin', core.legacy_existing(uid, v_date)));
     END IF;
     SELECT t.* INTO d FROM public.daily_checkins AS t WHERE t.id = v_id;
-    RETURN core.checkin_created_body(core.legacy_item(d), fields);
+    RETURN core.checkin_idempotency_store(uid, a, v_id, core.checkin_created_body(core.legacy_item(d), fields));
 END
 $$;
 
@@ -42,4 +48,5 @@ ALTER FUNCTION api.v1_create_checkin(jsonb) OWNER TO novara_definer;
 
 COMMENT ON FUNCTION api.v1_create_checkin(jsonb) IS
 'POST /api/checkins in V1 mode: as api.create_checkin, written to daily_checkins only. 201 {success, checkin '
-'(read back), message[, sentiment_analysis]}. NV400 invalid field; NV409 CHECKIN_EXISTS with existing_checkin.';
+'(read back), message[, sentiment_analysis]}. NV400 invalid field; NV409 CHECKIN_EXISTS with existing_checkin. '
+'Idempotency-Key as api.create_checkin (same table, so a key is recognised across modes).';
