@@ -11,9 +11,11 @@ psql user who ran set_config first; read-only routes cannot write, whatever the 
 
 Outages (docs/reliability.md, "Durability under faults"): a request waits at most POOL_WAIT_S for a
 connection while the database is reachable (a burst), but only UNREACHABLE_WAIT_S once a connection attempt
-has failed, so every request gets its 503 at once while the server is down, not after seconds. Connections
-are pinged before use, and a dead one (the server restarted) is dropped at once for the next, without the
-pool's back-off: the first request after the server is back opens a new connection and is served.
+has failed, so every request gets its 503 at once while the server is down, not after seconds. A connection
+idle for more than PING_IF_IDLE_S is pinged before use, and a dead one (the server restarted) is dropped at
+once for the next, without the pool's back-off: the first request after the server is back opens a new
+connection and is served. Under load a connection comes back within milliseconds and is not pinged: the
+ping is a round trip, a tenth of a cheap request's cost (issue 7's benchmark).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from __future__ import annotations
 import json
 import re
 import time
+import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -35,6 +38,7 @@ from . import jsonx
 CONNECT_TIMEOUT_S = 3
 POOL_WAIT_S = 3
 UNREACHABLE_WAIT_S = 0.25
+PING_IF_IDLE_S = 1.0
 STATEMENT_TIMEOUT_MS = 5000
 GATEWAY_ROLE = "novara_api"
 _FUNCTION = re.compile(r"^[a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*$")
@@ -79,6 +83,8 @@ class Database:
         self.url = url
         # True from a failed connection attempt (or a connection lost mid-call) until a connection works again.
         self.unreachable = False
+        # When each connection was last handed back (monotonic seconds): a connection idle longer is pinged.
+        self._returned: weakref.WeakKeyDictionary[psycopg.AsyncConnection[Any], float] = weakref.WeakKeyDictionary()
         self.pool = AsyncConnectionPool(
             url,
             min_size=1,
@@ -111,7 +117,7 @@ class Database:
 
     @asynccontextmanager
     async def connection(self) -> AsyncIterator[psycopg.AsyncConnection[Any]]:
-        """A pooled connection that answered a ping; Unavailable when none comes within the wait."""
+        """A pooled connection, just used or answering a ping; Unavailable when none comes within the wait."""
         started = time.monotonic()
         while True:
             # Waits in slices: a request queued before an attempt failed gives up then, not POOL_WAIT_S later.
@@ -122,6 +128,8 @@ class Database:
                 conn = await self.pool.getconn(timeout=min(remaining, UNREACHABLE_WAIT_S))
             except PoolTimeout:
                 continue
+            if time.monotonic() - self._returned.get(conn, float("-inf")) <= PING_IF_IDLE_S:
+                break  # just used: alive (a connection that breaks now fails its call with a 503)
             try:
                 await conn.execute("")  # the ping of AsyncConnectionPool.check_connection (autocommit)
             except psycopg.Error:
@@ -135,6 +143,7 @@ class Database:
         try:
             yield conn
         finally:
+            self._returned[conn] = time.monotonic()
             await self.pool.putconn(conn)
 
     async def fetch_one(self, query: str, params: tuple[Any, ...] = ()) -> tuple[Any, ...] | None:
