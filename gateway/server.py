@@ -19,6 +19,9 @@ UVICORN_OPTIONS: dict[str, Any] = {
     "log_level": "warning",
     "access_log": False,
     "server_header": False,
+    # The client address is the socket's: uvicorn would otherwise take X-Forwarded-For from 127.0.0.1,
+    # bypassing AUTH_TRUST_X_FORWARDED_FOR (login rate limits per address, docs/accounts.md).
+    "proxy_headers": False,
 }
 
 

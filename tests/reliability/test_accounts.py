@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import httpx
 import psycopg
 import pytest
 from starlette.testclient import TestClient
@@ -22,6 +23,7 @@ from gateway.settings import load
 
 from .._http import USER, assert_error, assert_shape, bearer, new_email, signup
 from ..conftest import SECRET
+from ._stack import Stack
 from .conftest import Report
 
 PASSWORD = "Corr3ct horse battery staple ✓"
@@ -231,3 +233,20 @@ def test_deleted_user_token_is_refused(client: TestClient, postgresql: psycopg.C
     assert_error(http.login(email, PASSWORD), 404, "User not found. Please sign up first.")
     report(requests=http.requests, failures=http.failures, note="erased user")
     assert http.failures == 0
+
+
+def test_real_server_ignores_forwarded_for(report: Report) -> None:
+    """Through uvicorn itself (not TestClient): a forged X-Forwarded-For from loopback must not move the count
+    to another address (uvicorn trusts it from 127.0.0.1 unless proxy_headers is off)."""
+    with Stack() as s, httpx.Client(base_url=s.base_url, timeout=10) as http:
+        statuses = [
+            http.post(
+                "/api/auth/login",
+                json={"email": new_email()},
+                headers={"X-Forwarded-For": f"198.51.100.{i}"},  # a new address each time, were it trusted
+            ).status_code
+            for i in range(21)
+        ]
+    report(requests=len(statuses), failures=statuses.count(500), note="forged X-Forwarded-For, real uvicorn")
+    assert statuses[:20] == [404] * 20
+    assert statuses[20] == 429  # all 21 counted against the one real address
