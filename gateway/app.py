@@ -117,7 +117,7 @@ async def read_json_body(request: Request) -> dict[str, Any]:
     try:
         body = jsonx.loads(raw.decode("utf-8"))
         jsonx.check_depth(body)
-    except jsonx.TooDeep as err:
+    except jsonx.Refused as err:  # too deep, or a string PostgreSQL cannot store: say why
         raise BadRequest(error(400, f"Invalid JSON body: {err}", "INVALID_JSON")) from None
     except (ValueError, RecursionError):
         raise BadRequest(error(400, "Invalid JSON body", "INVALID_JSON")) from None

@@ -1,4 +1,11 @@
-"""JWT (HS256 only). Signing happens here; the database trusts only the claims the gateway sets."""
+"""JWT (HS256 only). Signing happens here; the database trusts only the claims the gateway sets.
+
+A token is accepted when (contract 0): the header is `Bearer <jwt>`, the JWT is at most MAX_TOKEN_CHARS long,
+its header says HS256 and its signature checks with JWT_SECRET, it carries `exp` (an integer, in the future:
+no leeway for expiry), any `iat`/`nbf` is no more than CLOCK_SKEW_S seconds ahead of our clock (a token
+issued "in the future" beyond that is forged or from a broken clock), and it names a user by `id` or
+`email` (strings). Anything else is 401 (no token) or 403 `Invalid or expired token`, never a 500.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +16,8 @@ import jwt
 
 ALGORITHM = "HS256"
 TOKEN_DAYS = 30
+CLOCK_SKEW_S = 60  # how far ahead of our clock a token's iat/nbf may be (another server's clock)
+MAX_TOKEN_CHARS = 8192  # ours are ~250 characters; a longer one is refused before it is decoded
 
 
 class AuthError(Exception):
@@ -39,15 +48,23 @@ def verify(secret: str, authorization: str | None) -> dict[str, Any]:
     scheme, _, token = authorization.strip().partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise MISSING
+    token = token.strip()
+    if len(token) > MAX_TOKEN_CHARS:
+        raise INVALID
     try:
         claims = jwt.decode(
-            token.strip(),
+            token,
             secret,
             algorithms=[ALGORITHM],
-            options={"require": ["exp"]},
+            leeway=CLOCK_SKEW_S,  # for iat and nbf only: exp is checked below, strictly
+            options={"require": ["exp"], "verify_exp": False},
         )
-    except jwt.PyJWTError:
+        expired = int(claims["exp"]) <= time.time()
+    # PyJWT's own errors; and what a hostile header can make its JSON parsing raise (deep nesting)
+    except (jwt.PyJWTError, ValueError, TypeError, OverflowError, RecursionError):
         raise INVALID from None
+    if expired:
+        raise INVALID
     if not isinstance(claims.get("email"), str) and not isinstance(claims.get("id"), str):
         raise INVALID
     return claims

@@ -25,6 +25,8 @@ OWNED = {
     "live_checkins": "user_id",
     "insights": "user_id",
     "daily_checkins": "user_id",
+    "insight_engagement": "user_id",
+    "insight_feedback": "user_id",
     "health_events_live": "user_id",
 }
 TABLES = [name for name in OWNED if name != "health_events_live"]
@@ -57,10 +59,20 @@ def seed(conn: psycopg.Connection, uid: str) -> None:
         "VALUES (gen_random_uuid(), %s, current_date, now(), now())",
         (uid,),
     )
-    conn.execute(
+    insight = conn.execute(
         "INSERT INTO public.insights (user_id, insight_type, title, message, local_date) "
-        "VALUES (%s, 'encouragement', 'Keep going', 'private words', current_date)",
+        "VALUES (%s, 'encouragement', 'Keep going', 'private words', current_date) RETURNING id",
         (uid,),
+    ).fetchone()
+    assert insight is not None
+    conn.execute(
+        "INSERT INTO public.insight_engagement (user_id, insight_id, insight_type, action, local_date) "
+        "VALUES (%s, %s, 'daily', 'viewed', current_date)",
+        (uid, insight[0]),
+    )
+    conn.execute(
+        "INSERT INTO public.insight_feedback (user_id, insight_id, helpful, comment) VALUES (%s, %s, true, 'mine')",
+        (uid, insight[0]),
     )
     conn.execute(
         "INSERT INTO public.daily_checkins (user_id, date_submitted, mood_today, confidence_today) "
@@ -140,6 +152,10 @@ def test_gateway_role_cannot_write_tables(world: tuple[psycopg.Connection, dict[
         f"VALUES ('{ids['a']}', 't', 't', 'm', current_date + 1)",
         "daily_checkins": "INSERT INTO public.daily_checkins (user_id, date_submitted, mood_today, confidence_today) "
         f"VALUES ('{ids['a']}', current_date + 1, 'ok', 5)",
+        "insight_engagement": "INSERT INTO public.insight_engagement (user_id, insight_type, action, local_date) "
+        f"VALUES ('{ids['a']}', 'daily', 'viewed', current_date)",
+        "insight_feedback": "INSERT INTO public.insight_feedback (user_id, insight_id, helpful) "
+        f"SELECT '{ids['a']}', id, false FROM public.insights LIMIT 1",
     }
     # even the caller's own rows: the functions are the only write path
     for sql in (
@@ -217,3 +233,40 @@ def test_claims_of_b_never_reach_a(world: tuple[psycopg.Connection, dict[str, st
             (a_id,),
         ).fetchone()
     assert row == (None, 1, 1), "A's rows are untouched"
+
+
+PER_USER_RELATIONS = """
+SELECT c.relname, a.attname, c.relkind
+FROM pg_catalog.pg_class AS c
+JOIN pg_catalog.pg_attribute AS a ON a.attrelid = c.oid
+WHERE c.relnamespace = 'public'::regnamespace AND c.relkind IN ('r', 'v', 'm', 'p')
+  AND a.attnum > 0 AND NOT a.attisdropped
+  AND (a.attname = 'user_id' OR (c.relname = 'users' AND a.attname = 'id'))
+ORDER BY 1
+"""
+
+
+def test_every_per_user_relation_is_covered(world: tuple[psycopg.Connection, dict[str, str]]) -> None:
+    """Every relation holding a user's rows (found in the catalog, so a new one is covered) is either
+    checked row by row above (OWNED), unreadable to the gateway role, or shows it the caller's rows only."""
+    conn, ids = world
+    with conn.transaction():
+        relations = conn.execute(PER_USER_RELATIONS).fetchall()
+    assert set(OWNED) <= {rel for rel, _, _ in relations}
+    unreadable, filtered = [], []
+    for rel, column, kind in relations:
+        if rel in OWNED:
+            continue
+        with conn.transaction():
+            row = conn.execute("SELECT has_table_privilege('novara_api', %s, 'SELECT')", (f"public.{rel}",)).fetchone()
+        if not (row and row[0]):
+            refused(conn, claims_of(ids, "a", "id"), f"SELECT 1 FROM public.{rel}")
+            unreadable.append(rel)
+            continue
+        assert kind != "m", f"{rel}: a materialized view has no row-level security; novara_api must not read it"
+        with as_role(conn, claims_of(ids, "a", "email")):
+            owners = {r[0] for r in conn.execute(f"SELECT {column}::text FROM public.{rel}")}
+        assert owners <= {ids["a"]}, rel
+        filtered.append(rel)
+    # the materialized metrics views are out of the gateway role's reach
+    assert {"user_daily_metrics", "user_weekly_metrics"} <= set(unreadable), unreadable

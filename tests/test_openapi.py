@@ -149,3 +149,44 @@ def test_descriptions_are_the_sql_comments(doc: dict[str, Any], postgresql: psyc
         description = doc["paths"][route.path][route.method.lower()]["description"]
         assert description == comment, route.function
         assert route.path in comment or route.path.replace("{id}", "") in comment, (route.function, comment)
+
+
+def test_request_bodies_are_valid_schemas(doc: dict[str, Any]) -> None:
+    """Every request body schema is valid JSON Schema (2020-12, OpenAPI 3.1's dialect), its required fields
+    are among its properties, and a body the contract calls valid conforms (and an invalid one does not)."""
+    jsonschema_rs = pytest.importorskip("jsonschema_rs")  # schemathesis' validator (dev extras)
+    bodies = {}
+    for path, method, op, _ in operations(doc):
+        if "requestBody" in op:
+            schema = op["requestBody"]["content"]["application/json"]["schema"]
+            jsonschema_rs.meta.validate(schema)  # a valid 2020-12 schema, else ValidationError
+            assert set(schema.get("required", [])) <= set(schema["properties"]), (method, path)
+            assert op["requestBody"]["required"] is bool(schema.get("required")), (method, path)
+            bodies[f"{method.upper()} {path}"] = jsonschema_rs.Draft202012Validator(schema, validate_formats=True)
+    valid = {
+        "POST /api/checkins": {"mood_today": "hopeful, tired", "confidence_today": 7, "side_effects": ["nausea"]},
+        "POST /api/auth/signup": {"email": "a@example.com", "nickname": "A", "cycle_stage": "ivf_prep"},
+        "POST /api/v2/health/events": {"event_type": "medication", "event_data": {"status": "taken"}},
+        "POST /api/insights/feedback": {"insight_id": "6f1c2f0e-8d1b-4c39-9a55-0d6c1d2b9e10", "helpful": True},
+        "PATCH /api/users/cycle-stage": {"cycle_stage": "tww"},
+    }
+    invalid = {
+        "POST /api/checkins": {"mood_today": "ok"},
+        "POST /api/v2/health/events": {"event_type": "medication", "event_data": {"mood": "x"}},
+        "PATCH /api/users/cycle-stage": {"cycle_stage": "lunar"},
+    }
+    for where, body in valid.items():
+        assert not list(bodies[where].iter_errors(body)), where
+    for where, body in invalid.items():
+        assert list(bodies[where].iter_errors(body)), where
+
+
+def test_links_point_to_operations(doc: dict[str, Any]) -> None:
+    """The response links (a created check-in's id into GET/PUT/DELETE by id) name existing operations."""
+    ids = {op["operationId"] for _, _, op, _ in operations(doc)}
+    responses = [r for _, _, op, _ in operations(doc) for r in op["responses"].values()]
+    links = [link for r in responses for link in r.get("links", {}).values()]
+    assert len(links) >= 3
+    for link in links:
+        assert link["operationId"] in ids, link
+        assert link["parameters"] == {"id": "$response.body#/checkin/id"}
