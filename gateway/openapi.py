@@ -145,6 +145,10 @@ EVENT_DATA: dict[str, dict[str, Any]] = {
 _EVENT_REQUIRED = {"mood": ["mood"], "vital": ["kind", "value"]}
 
 
+# Optional passwords (docs/accounts.md): 8-200 characters, hashed by the gateway, never stored or echoed.
+PASSWORD = {"type": "string", "minLength": 8, "maxLength": 200, "writeOnly": True}
+
+
 def _body(properties: dict[str, Any], required: list[str] | None = None, **extra: Any) -> dict[str, Any]:
     schema: dict[str, Any] = {"type": "object", "properties": properties, **extra}
     if required:
@@ -153,8 +157,9 @@ def _body(properties: dict[str, Any], required: list[str] | None = None, **extra
 
 
 REQUEST_BODIES: dict[str, dict[str, Any]] = {
-    "api.signup": _body({"email": EMAIL, **PROFILE}, ["email"]),
-    "api.login": _body({"email": EMAIL}, ["email"]),
+    "api.signup": _body({"email": EMAIL, "password": PASSWORD, **PROFILE}, ["email"]),
+    "api.login": _body({"email": EMAIL, "password": PASSWORD}, ["email"]),
+    "api.change_password": _body({"new_password": PASSWORD, "current_password": PASSWORD}, ["new_password"]),
     "api.update_me": _body(PROFILE),
     "api.update_baseline": _body(
         {k: PROFILE[k] for k in ("nickname", "confidence_meds", "confidence_costs", "confidence_overall")}
@@ -226,7 +231,7 @@ WHERE n.nspname = 'api'
 
 async def _comments(db: Database) -> dict[str, str]:
     try:
-        async with db.pool.connection(timeout=2) as conn:
+        async with db.connection() as conn:
             rows = await (await conn.execute(COMMENTS_SQL)).fetchall()
     except (Unavailable, Exception):  # the document is still useful without descriptions
         return {}
@@ -241,9 +246,16 @@ def _operation(route: Route, comments: dict[str, str]) -> dict[str, Any]:
     params += [
         {"name": n, "in": "query", "required": False, "schema": s} for n, s in QUERY_PARAMS.get(route.function, [])
     ]
-    if route.function == "api.create_event":
-        params.append({"name": "Idempotency-Key", "in": "header", "required": False, "schema": {"type": "string"}})
-    errors = {"400", "404", "413", "503"}
+    if route.function in IDEMPOTENT:
+        params.append(
+            {
+                "name": "Idempotency-Key",
+                "in": "header",
+                "required": False,
+                "schema": {"type": "string", "minLength": 1, "maxLength": 200},
+            }
+        )
+    errors = {"400", "404", "413", "503"} | OTHER_ERRORS.get(route.function, set())
     if route.auth != "none":
         errors |= {"401", "403"}
     if route.method in {"POST", "PUT"}:
@@ -276,9 +288,18 @@ def _operation(route: Route, comments: dict[str, str]) -> dict[str, Any]:
     return op
 
 
+# Routes that honour an Idempotency-Key header (docs/reliability.md): a replay answers 200.
+IDEMPOTENT = ("api.create_event", "api.create_checkin", "api.create_enhanced_checkin")
+
 # Success statuses besides the route's own (a function's "_status" override).
 OTHER_SUCCESS: dict[str, dict[str, str]] = {
-    "api.create_event": {"200": "replay: the same Idempotency-Key and body again return the original event"},
+    fn: {"200": "replay: the same Idempotency-Key and body again return the original answer"} for fn in IDEMPOTENT
+}
+
+# Error statuses besides the common ones: wrong password, and the login rate limits (docs/accounts.md).
+OTHER_ERRORS: dict[str, set[str]] = {
+    "api.login": {"401", "429"},
+    "api.change_password": {"429"},
 }
 
 # Where a created check-in's id goes next (OpenAPI links, followed by stateful testing tools).
