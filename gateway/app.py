@@ -130,7 +130,7 @@ def _claims(route: Route, request: Request) -> dict[str, Any] | None:
     header = request.headers.get("authorization")
     if route.auth == "none" or (route.auth == "optional" and not header):
         return None
-    return auth.verify(request.app.state.jwt_secret, header)
+    return request.app.state.verifier.verify(header)
 
 
 # ----------------------------------------------------------------------------------------------- passwords
@@ -381,5 +381,6 @@ def create_app(settings: Settings, database_url: str, jwt_secret: str) -> Starle
     app.state.settings = settings
     app.state.db = db
     app.state.jwt_secret = jwt_secret
+    app.state.verifier = auth.Verifier(jwt_secret)
     app.state.openapi = {}
     return app
