@@ -4,8 +4,9 @@
 -- and the functions' owner novara_definer, which holds the table privileges, still cannot see, change or
 -- plant B's rows with A's claims: row-level security stops it, not the Python gateway and not a privilege.
 
--- Users A and B with complete profiles; B has a check-in, an event, an insight, engagement and feedback on
--- it, and a legacy daily_checkins row. Returns the ids. Leaves no claims set.
+-- Users A and B with complete profiles; B has a password, a check-in (sent with an Idempotency-Key), an
+-- event, an insight, engagement and feedback on it, and a legacy daily_checkins row. Returns the ids. Leaves
+-- no claims set.
 CREATE OR REPLACE FUNCTION tests.rp_world()
 RETURNS jsonb
 LANGUAGE plpgsql
@@ -14,7 +15,10 @@ DECLARE
     profile jsonb := '{"nickname": "N", "confidence_meds": 5, "confidence_costs": 5, "confidence_overall": 5,
         "primary_need": "emotional_support", "cycle_stage": "ivf_prep"}';
     a uuid := (api.signup(profile || '{"email": "a@example.com"}') #>> '{user,id}')::uuid;
-    b uuid := (api.signup(profile || '{"email": "b@example.com"}') #>> '{user,id}')::uuid;
+    -- B has a password (a stored hash) too
+    b uuid := (api.signup(profile || jsonb_build_object('email', 'b@example.com',
+        'password_hash', 'scrypt$16384$8$1$c3Nzc3Nzc3Nzc3Nzc3Nzcw==$a2tra2tra2tra2tra2tra2tra2tra2tra2tra2tra2s='))
+        #>> '{user,id}')::uuid;
     ids jsonb;
     legacy uuid;
 BEGIN
@@ -23,7 +27,9 @@ BEGIN
     PERFORM tests.as_user('b@example.com');
     ids := jsonb_build_object(
         'a', a, 'b', b,
-        'checkin', api.create_checkin('{"mood_today": "tired", "confidence_today": 3}') #>> '{checkin,id}',
+        'checkin', api.create_checkin(
+            '{"mood_today": "tired", "confidence_today": 3, "idempotency_key": "b-key"}'
+        ) #>> '{checkin,id}',
         'event', api.create_event('{"event_type": "note", "event_data": {"text": "B only"}}') #>> '{event,id}',
         'insight', api.daily_insight() #>> '{insight,id}'
     );
