@@ -62,7 +62,7 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
         return
     tr = terminalreporter
     tr.section(f"reliability summary ({'full' if FULL else 'fast'} size)")
-    widths = (46, 10, 9, 12)
+    widths = (60, 10, 9, 12)
     tr.write_line(
         f"{'test':<{widths[0]}} {'requests':>{widths[1]}} {'failures':>{widths[2]}} {'lost writes':>{widths[3]}}  note"
     )
