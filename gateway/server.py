@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import logging
 import os
 from typing import Any
@@ -55,4 +56,8 @@ def serve(settings: Settings, database_url: str, jwt_secret: str, *, host: str, 
     sock = config.bind_socket()
     sock.listen(config.backlog)  # connections wait in the backlog until a worker accepts them
     _listening(host, sock.getsockname()[1])
-    Multiprocess(config, target=uvicorn.Server(config).run, sockets=[sock]).run()
+    # uvicorn's supervisor took the server's run function as `target` before 0.3x; now it builds the servers.
+    if "target" in inspect.signature(Multiprocess.__init__).parameters:
+        Multiprocess(config, target=uvicorn.Server(config).run, sockets=[sock]).run()  # type: ignore[call-arg]
+    else:
+        Multiprocess(config, sockets=[sock]).run()

@@ -86,9 +86,9 @@ def test_psql_runs_against_the_configured_database(db_url: str) -> None:
     assert r.stdout.strip() == "42"
 
 
-def _start_serve(env: dict[str, str]) -> tuple[subprocess.Popen[str], str]:
+def _start_serve(env: dict[str, str], *extra: str) -> tuple[subprocess.Popen[str], str]:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "gateway.cli", "serve", "--port", "0"],
+        [sys.executable, "-m", "gateway.cli", "serve", "--port", "0", *extra],
         env=env,
         cwd=ROOT,
         stdout=subprocess.PIPE,
@@ -129,6 +129,20 @@ def test_serve_with_database_url(db_url: str) -> None:
     # one line per request: method, path, status, ms — and never the query string
     assert re.search(r"^GET /api/health/detailed 200 \d+\.\dms$", out, re.MULTILINE), out
     assert "secret-value" not in out
+
+
+def test_serve_with_workers(db_url: str) -> None:
+    """--workers 2: uvicorn's supervisor and two worker processes, each serving; Ctrl-C stops them all."""
+    proc, base = _start_serve(novara_env(DATABASE_URL=db_url, JWT_SECRET=SECRET), "--workers", "2")
+    try:
+        assert [_get(base + "/api/health")[0] for _ in range(20)] == [200] * 20
+        children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()
+        assert len(children) >= 2, children  # the workers (and uvicorn's resource tracker, if any)
+    finally:
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(15) == 0
+    for pid in children:
+        assert not Path(f"/proc/{pid}").exists() or "Z" in Path(f"/proc/{pid}/stat").read_text().split(") ")[1][:1]
 
 
 def test_serve_embedded_keeps_data_and_secret_and_stops_cleanly(tmp_path: Path) -> None:
