@@ -126,6 +126,17 @@ async def read_json_body(request: Request) -> dict[str, Any]:
     return body
 
 
+def read_query(request: Request) -> dict[str, Any]:
+    """GET arguments: the query parameters (the last value of a repeated name); NUL or a lone surrogate, which
+    PostgreSQL cannot take in text, is refused here with a message saying so, as in a JSON body."""
+    args: dict[str, Any] = dict(request.query_params)
+    try:
+        jsonx.check_storable(args)
+    except jsonx.Refused as err:
+        raise BadRequest(error(400, f"Invalid query parameter: {err}", "INVALID_INPUT")) from None
+    return args
+
+
 def _claims(route: Route, request: Request) -> dict[str, Any] | None:
     header = request.headers.get("authorization")
     if route.auth == "none" or (route.auth == "optional" and not header):
@@ -194,9 +205,7 @@ def endpoint(route: Route) -> Callable[[Request], Awaitable[Response]]:
         try:
             claims = _claims(route, request)
             # GET routes take query parameters; the others take a JSON body.
-            args: dict[str, Any] = (
-                dict(request.query_params) if route.method == "GET" else await read_json_body(request)
-            )
+            args: dict[str, Any] = read_query(request) if route.method == "GET" else await read_json_body(request)
         except auth.AuthError as err:
             return error(err.status, err.message, err.code)
         except BadRequest as bad:

@@ -191,6 +191,18 @@ def test_query_parameters_are_data(api: Api, report: Report) -> None:
     finish(api, report, "timeline/analytics query parameters")
 
 
+def test_unstorable_query_parameters_refused(api: Api, report: Report) -> None:
+    """NUL in a query parameter (a name or a value) is refused by the gateway, saying why, before any call."""
+    for params in ({"event_types": "mood\x00"}, {"limit\x00": "5"}, {"timeframe": "\x00"}):
+        path = "/api/v2/analytics" if "timeframe" in params else "/api/v2/health/timeline"
+        r = api.client.get(path, params=params, headers=api.headers)
+        api.requests += 1
+        assert r.status_code == 400, r.text
+        assert r.json()["code"] == "INVALID_INPUT", r.text
+        assert "Invalid query parameter: a " in r.json()["error"] and "NUL" in r.json()["error"], r.text
+    finish(api, report, "NUL in query names and values: 400 INVALID_INPUT")
+
+
 # ------------------------------------------------------------------------------------------------ numbers
 
 NUMBER_TEXTS = st.one_of(
