@@ -54,6 +54,36 @@ class Gateway:
     log_path: Path
 
 
+def start_serve(
+    serve_args: list[str],
+    env: dict[str, str],
+    log_path: Path,
+    *,
+    python_args: tuple[str, ...] = (),
+    timeout: float = 60,
+) -> tuple[subprocess.Popen[bytes], str]:
+    """Start `python [python_args] -m gateway.cli serve [serve_args]` with its output in log_path (a pipe nobody
+    drains would block the server once full); return it and its base URL once it says "Novara API listening
+    on ...". RuntimeError with the log's tail when it exits or stays silent for `timeout` seconds. Also used
+    by the reliability tests' stack (tests/reliability/_stack.py)."""
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen(
+            [sys.executable, *python_args, "-m", "gateway.cli", "serve", *serve_args],
+            env={**env, "PYTHONUNBUFFERED": "1"},
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    deadline = time.monotonic() + timeout
+    while not (found := _LISTENING.search(log_path.read_text(errors="replace"))):
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            proc.wait()
+            raise RuntimeError(f"novara serve did not start:\n{log_path.read_text(errors='replace')[-2000:]}")
+        time.sleep(0.05)
+    return proc, found.group(1)
+
+
 @contextlib.contextmanager
 def gateway(
     database_url: str,
@@ -66,31 +96,17 @@ def gateway(
     """`novara serve --port 0 --workers N` on the database; yields once it prints "Novara API listening on ...".
     profile_to: run it under cProfile, whose stats are written there when it stops."""
     env = {k: v for k, v in os.environ.items() if k not in {"USE_SCHEMA_V2", "HOST", "PORT"}}
-    env.update({"DATABASE_URL": database_url, "JWT_SECRET": jwt_secret, "PYTHONUNBUFFERED": "1"})
+    env.update({"DATABASE_URL": database_url, "JWT_SECRET": jwt_secret})
     log_path = log_dir / ("gateway-profiled.log" if profile_to else "gateway.log")
-    with log_path.open("wb") as log:
-        # Output goes to a file: a pipe nobody drains would block the server once full.
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                *(["-m", "cProfile", "-o", str(profile_to)] if profile_to else []),
-                *("-m", "gateway.cli", "serve", "--host", "127.0.0.1", "--port", "0", "--workers", str(workers)),
-            ],
-            env=env,
-            cwd=ROOT,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+    proc, base_url = start_serve(
+        ["--host", "127.0.0.1", "--port", "0", "--workers", str(workers)],
+        env,
+        log_path,
+        python_args=("-m", "cProfile", "-o", str(profile_to)) if profile_to else (),
+        timeout=timeout,
+    )
     try:
-        deadline = time.monotonic() + timeout
-        while True:
-            found = _LISTENING.search(log_path.read_text(errors="replace"))
-            if found:
-                break
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"novara serve did not start:\n{log_path.read_text(errors='replace')[-2000:]}")
-            time.sleep(0.05)
-        yield Gateway(found.group(1), proc, log_path)
+        yield Gateway(base_url, proc, log_path)
     finally:
         proc.send_signal(signal.SIGINT)  # Ctrl-C: graceful shutdown (and cProfile writes its stats)
         try:

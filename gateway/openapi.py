@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from . import __version__
+from . import __version__, passwords
 from .db import Database, Unavailable
 from .routes import Route
 
@@ -146,7 +146,7 @@ _EVENT_REQUIRED = {"mood": ["mood"], "vital": ["kind", "value"]}
 
 
 # Optional passwords (docs/accounts.md): 8-200 characters, hashed by the gateway, never stored or echoed.
-PASSWORD = {"type": "string", "minLength": 8, "maxLength": 200, "writeOnly": True}
+PASSWORD = {"type": "string", "minLength": passwords.MIN_LENGTH, "maxLength": passwords.MAX_LENGTH, "writeOnly": True}
 
 
 def _body(properties: dict[str, Any], required: list[str] | None = None, **extra: Any) -> dict[str, Any]:

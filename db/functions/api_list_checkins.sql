@@ -16,10 +16,7 @@ DECLARE
 BEGIN
     -- Legacy (V1-mode) writes committed before this request are imported first (docs/v1-v2-sync.md).
     PERFORM core.sync_legacy_checkins(uid);
-    lim := coalesce(
-        (core.check_value('limit', coalesce(args, '{}'::jsonb) -> 'limit', 'integer', 1, 100) #>> '{}')::integer,
-        30
-    );
+    lim := core.checkin_list_limit(args);
     SELECT coalesce(jsonb_agg(x.item ORDER BY x.date_submitted DESC, x.created_at DESC, x.id), '[]'::jsonb)
     INTO items
     FROM (
@@ -32,9 +29,7 @@ BEGIN
         ORDER BY c.date_submitted DESC, c.created_at DESC, c.id
         LIMIT lim
     ) AS x;
-    RETURN jsonb_build_object(
-        'success', TRUE, 'records', items, 'checkins', items, 'count', jsonb_array_length(items)
-    );
+    RETURN core.checkin_list_body(items);
 END
 $$;
 

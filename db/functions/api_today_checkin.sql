@@ -20,12 +20,7 @@ BEGIN
     INTO item
     FROM public.daily_checkins_legacy AS c
     WHERE c.user_id = uid AND c.date_submitted = today;
-    RETURN jsonb_build_object(
-        'success', TRUE,
-        'hasCheckedIn', item IS NOT NULL,
-        'checkin', item,
-        'date', to_char(today, 'YYYY-MM-DD')
-    );
+    RETURN core.checkin_today_body(item, today);
 END
 $$;
 

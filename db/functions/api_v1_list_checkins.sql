@@ -14,10 +14,7 @@ DECLARE
     lim integer;
     items jsonb;
 BEGIN
-    lim := coalesce(
-        (core.check_value('limit', coalesce(args, '{}'::jsonb) -> 'limit', 'integer', 1, 100) #>> '{}')::integer,
-        30
-    );
+    lim := core.checkin_list_limit(args);
     SELECT coalesce(jsonb_agg(core.legacy_item(x) ORDER BY x.date_submitted DESC, x.created_at DESC, x.id),
         '[]'::jsonb)
     INTO items
@@ -28,9 +25,7 @@ BEGIN
         ORDER BY d.date_submitted DESC, d.created_at DESC, d.id
         LIMIT lim
     ) AS x;
-    RETURN jsonb_build_object(
-        'success', TRUE, 'records', items, 'checkins', items, 'count', jsonb_array_length(items)
-    );
+    RETURN core.checkin_list_body(items);
 END
 $$;
 

@@ -17,12 +17,7 @@ BEGIN
     SELECT core.legacy_item(d) INTO item
     FROM public.daily_checkins AS d
     WHERE d.user_id = uid AND d.date_submitted = today;
-    RETURN jsonb_build_object(
-        'success', TRUE,
-        'hasCheckedIn', item IS NOT NULL,
-        'checkin', item,
-        'date', to_char(today, 'YYYY-MM-DD')
-    );
+    RETURN core.checkin_today_body(item, today);
 END
 $$;
 

@@ -7,11 +7,9 @@ import contextlib
 import datetime as dt
 import os
 import random
-import re
 import shutil
 import signal
 import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -23,16 +21,16 @@ from typing import Any
 import httpx
 import psycopg
 
+from bench.server import start_serve
 from gateway import embedded
 from gateway.embedded import EmbeddedServer
 from gateway.migrate import migrate
-from gateway.settings import DEFAULT_DB_DIR, ROOT
+from gateway.settings import DEFAULT_DB_DIR
 
 from ..conftest import SECRET
 
 RUN_PREFIX = "novara-reliability-"
 DBNAME = "novara"
-_LISTENING = re.compile(r"Novara API listening on (http://\S+)")
 
 
 def _children(pid: int) -> list[int]:
@@ -105,23 +103,14 @@ class Stack:
     def start_gateway(self, timeout: float = 60.0) -> None:
         """`novara serve` on the database (same port across restarts); returns once it listens."""
         env = {k: v for k, v in os.environ.items() if k not in {"USE_SCHEMA_V2", "HOST", "PORT"}}
-        env.update({"DATABASE_URL": self.db_url, "JWT_SECRET": SECRET, "PYTHONUNBUFFERED": "1", **self.gateway_env})
+        env.update({"DATABASE_URL": self.db_url, "JWT_SECRET": SECRET, **self.gateway_env})
         self._starts += 1
-        log_path = self.run_dir / f"gateway-{self._starts}.log"
-        with log_path.open("wb") as log:
-            self.gateway = subprocess.Popen(
-                [sys.executable, "-m", "gateway.cli", "serve", "--host", "127.0.0.1", "--port", str(self._port)],
-                env=env,
-                cwd=ROOT,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        deadline = time.monotonic() + timeout
-        while not (found := _LISTENING.search(log_path.read_text(errors="replace"))):
-            if self.gateway.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"novara serve did not start:\n{log_path.read_text(errors='replace')[-2000:]}")
-            time.sleep(0.05)
-        self.base_url = found.group(1)
+        self.gateway, self.base_url = start_serve(
+            ["--host", "127.0.0.1", "--port", str(self._port)],
+            env,
+            self.run_dir / f"gateway-{self._starts}.log",
+            timeout=timeout,
+        )
         self._port = int(self.base_url.rsplit(":", 1)[1])
 
     def kill_gateway(self) -> None:
