@@ -12,6 +12,10 @@
   locks in time is rolled back and retried (LOCK_RETRIES attempts, with a pause that lets the queued
   requests through), so a migration never stalls requests behind its lock request for longer than
   LOCK_TIMEOUT_MS per attempt. After the last attempt the run fails and names the file.
+- `-- valid-checksum: <sha256>` (header lines of a versioned file, as Liquibase's validCheckSum): a database that
+  applied the file when its text had that checksum is up to date, not drifted. For the rare edit that changes
+  how a file runs but not what it leaves behind (reordering statements so that an owner who is not a superuser
+  may run it); the file says why next to the line.
 - `-- migrate: no-transaction` (a header line of a versioned file): the file runs outside a transaction,
   one statement at a time, for what PostgreSQL refuses inside one (CREATE/DROP INDEX CONCURRENTLY,
   ALTER TYPE … ADD VALUE before PG12, VACUUM). Such a file holds plain statements each ending with `;` at
@@ -37,6 +41,7 @@ LOCK_KEY = 0x4E4F5641  # "NOVA": one advisory lock for every migration runner
 REPEATABLE_DIRS = ("functions", "views")
 _VERSIONED = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 _DEPENDS = re.compile(r"^--\s*depends:\s*(.+)$", re.MULTILINE)
+_VALID_CHECKSUM = re.compile(r"^--\s*valid-checksum:\s*([0-9a-f]{64})\s*$", re.MULTILINE)
 _NO_TRANSACTION = re.compile(r"^--\s*migrate:\s*no-transaction\s*$", re.MULTILINE)
 # A statement of a no-transaction file ends with `;` at the end of a line (a trailing comment allowed).
 _STATEMENT_END = re.compile(r";[ \t]*(?:--[^\n]*)?$", re.MULTILINE)
@@ -64,6 +69,32 @@ COMMENT ON TABLE public.schema_migrations IS
 """
 
 
+# The house hands its SECURITY DEFINER functions to novara_definer (`ALTER FUNCTION … OWNER TO novara_definer`).
+# A login that is not a superuser (the owner on a managed server) may do that only while the new owner holds CREATE
+# on the function's schema. novara_definer holds it inside each migration's transaction only: granted first,
+# revoked before the commit, so no other session ever sees it (docs/roles.md).
+def _handoff(statement: str) -> str:
+    """A DO block running `statement` (with %I for the schema) for api and core, once novara_definer exists."""
+    return f"""
+DO $$
+DECLARE
+    s text;
+BEGIN
+    IF to_regrole('novara_definer') IS NOT NULL THEN
+        FOREACH s IN ARRAY ARRAY['api', 'core'] LOOP
+            IF to_regnamespace(s) IS NOT NULL THEN
+                EXECUTE format('{statement}', s);
+            END IF;
+        END LOOP;
+    END IF;
+END
+$$"""
+
+
+HANDOFF_OPEN = _handoff("GRANT CREATE ON SCHEMA %I TO novara_definer")
+HANDOFF_CLOSE = _handoff("REVOKE CREATE ON SCHEMA %I FROM novara_definer")
+
+
 class MigrationError(Exception):
     """A migration could not be applied (the message names the file and the server's error)."""
 
@@ -87,6 +118,11 @@ class Migration:
     @property
     def text(self) -> str:
         return self.path.read_text(encoding="utf-8")
+
+    @property
+    def valid_checksums(self) -> set[str]:
+        """The file's checksum, and those its `-- valid-checksum:` lines accept for databases that applied it."""
+        return {self.checksum, *_VALID_CHECKSUM.findall(self.text)}
 
     @property
     def transactional(self) -> bool:
@@ -227,7 +263,7 @@ class Migrator:
         applied = self.applied()
         versioned = discover_versioned(self.db_dir)
         repeatable = discover_repeatable(self.db_dir)
-        drift = [m.name for m in versioned if m.name in applied and applied[m.name][1] != m.checksum]
+        drift = [m.name for m in versioned if m.name in applied and applied[m.name][1] not in m.valid_checksums]
         if drift:
             raise DriftError(
                 "drift: applied migration(s) changed on disk: "
@@ -303,6 +339,7 @@ class Migrator:
         """Apply a batch in one transaction: all of it is recorded, or none of it."""
         with self.conn.transaction():
             self._set_lock_timeout(local=True)
+            self.conn.execute(HANDOFF_OPEN)
             for m in batch:
                 text = m.text
                 started = time.perf_counter()
@@ -311,6 +348,7 @@ class Migrator:
                 except psycopg.Error as err:
                     raise self._failure(m, text, err) from err
                 self._record(m, int((time.perf_counter() - started) * 1000))
+            self.conn.execute(HANDOFF_CLOSE)
 
     def _apply_outside_transaction(self, m: Migration) -> None:
         """A `-- migrate: no-transaction` file: each statement on its own (autocommit), then recorded."""

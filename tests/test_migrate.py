@@ -50,6 +50,21 @@ def test_drift_is_refused_before_anything_runs(empty_db_url: str, tmp_path: Path
         assert conn.execute("SELECT to_regclass('public.b')").fetchone() == (None,)
 
 
+def test_a_valid_checksum_line_accepts_the_former_text_and_nothing_else(empty_db_url: str, tmp_path: Path) -> None:
+    from gateway.migrate import checksum
+
+    db = make_db_dir(tmp_path, {"schema/0001_a.sql": "CREATE TABLE a (x int);\nCREATE INDEX a_x ON a (x);"})
+    migrate(empty_db_url, db, log=lambda _: None)
+    former = checksum(db / "schema/0001_a.sql")
+    # the same objects, statements reordered: a database that applied the former text is up to date
+    (db / "schema/0001_a.sql").write_text(f"-- valid-checksum: {former}\nCREATE TABLE a (x int);\n")
+    assert migrate(empty_db_url, db, log=lambda _: None).empty
+    # a checksum line naming some other text does not excuse an edit
+    (db / "schema/0001_a.sql").write_text(f"-- valid-checksum: {'0' * 64}\nCREATE TABLE a (x bigint);\n")
+    with pytest.raises(DriftError, match="0001_a"):
+        migrate(empty_db_url, db, log=lambda _: None)
+
+
 def test_missing_applied_file_is_drift(empty_db_url: str, tmp_path: Path) -> None:
     db = make_db_dir(tmp_path, {"schema/0001_a.sql": "CREATE TABLE a (x int);"})
     migrate(empty_db_url, db, log=lambda _: None)

@@ -1,3 +1,6 @@
+-- valid-checksum: 4f3fcf92acf2126ada48a163364b7186a2474833f90ba3764102865e2265e807
+-- (the text before the trigger moved up so that an owner who is not a superuser can apply it: the same objects,
+-- grants and owners result either way)
 -- Optional passwords and login rate limiting (issue 8, item 5). See docs/accounts.md.
 --
 -- The embedded PostgreSQL build has no pgcrypto, so the gateway hashes passwords (scrypt) and the database
@@ -108,13 +111,14 @@ BEGIN
     RETURN NULL;
 END
 $$;
+-- The trigger is created while the migrating login still owns the function: creating a trigger needs EXECUTE
+-- on its function, which nobody keeps below (a superuser needs none, an owner on a managed server does).
+CREATE TRIGGER users_forget_login_attempts
+AFTER DELETE ON public.users
+FOR EACH ROW EXECUTE FUNCTION core.forget_login_attempts();
 ALTER FUNCTION core.forget_login_attempts() OWNER TO novara_definer;
 REVOKE ALL ON FUNCTION core.forget_login_attempts() FROM public, novara_api, novara_definer, novara_analyst;
 COMMENT ON FUNCTION core.forget_login_attempts() IS
 'Trigger of users (AFTER DELETE): deletes the login attempts recorded with the deleted account''s email.';
-
-CREATE TRIGGER users_forget_login_attempts
-AFTER DELETE ON public.users
-FOR EACH ROW EXECUTE FUNCTION core.forget_login_attempts();
 COMMENT ON TRIGGER users_forget_login_attempts ON public.users IS
 'Deleting an account deletes the login attempts made with its email (personal data: email, client address).';
