@@ -195,6 +195,9 @@ BEGIN
         'public.live_checkins, public.daily_checkins, public.insights, public.insight_engagement, '
         'public.insight_feedback TO %I', dba);
     EXECUTE format('GRANT SELECT, INSERT ON public.erasure_log TO %I', dba);
+    -- erasure names the user in the claims: the policies that honour claims apply to the identity-carrying
+    -- roles only, so the DBA who erases is a member of novara_api (as the owner login is)
+    EXECUTE format('GRANT novara_api TO %I', dba);
     PERFORM set_config('request.jwt.claims', '', true);
     PERFORM set_config('role', dba, true);
     r := core.erase_user(a, 'managed');
