@@ -29,6 +29,7 @@ from pytest_postgresql.executors import NoopExecutor
 from pytest_postgresql.janitor import DatabaseJanitor
 
 from gateway import embedded
+from gateway.db import AUTHENTICATOR
 from gateway.migrate import Migrator
 
 ROOT = Path(__file__).resolve().parent
@@ -124,6 +125,13 @@ postgresql = factories.postgresql("pg_template")
 def db_url(postgresql: psycopg.Connection, pg_server: dict[str, Any]) -> str:
     """URL of the test's fresh database (for the app's pool, subprocesses, second sessions)."""
     return url_for(pg_server, postgresql.info.dbname)
+
+
+@pytest.fixture
+def gateway_url(db_url: str) -> str:
+    """The same database as the gateway logs in: novara_authenticator (no password: the test servers trust local
+    logins), which holds no privilege until its connections SET ROLE novara_api."""
+    return embedded.with_login(db_url, AUTHENTICATOR)
 
 
 @pytest.fixture

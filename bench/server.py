@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from gateway import embedded
+from gateway.db import AUTHENTICATOR
 from gateway.migrate import migrate
 from gateway.settings import DEFAULT_DB_DIR, ROOT
 
@@ -96,7 +97,9 @@ def gateway(
     """`novara serve --port 0 --workers N` on the database; yields once it prints "Novara API listening on ...".
     profile_to: run it under cProfile, whose stats are written there when it stops."""
     env = {k: v for k, v in os.environ.items() if k not in {"USE_SCHEMA_V2", "HOST", "PORT"}}
-    env.update({"DATABASE_URL": database_url, "JWT_SECRET": jwt_secret})
+    # The gateway logs in as the authenticator (the bench's server trusts local logins); migrations as the owner.
+    gateway_url = embedded.with_login(database_url, AUTHENTICATOR)
+    env.update({"DATABASE_URL": gateway_url, "MIGRATION_DATABASE_URL": database_url, "JWT_SECRET": jwt_secret})
     log_path = log_dir / ("gateway-profiled.log" if profile_to else "gateway.log")
     proc, base_url = start_serve(
         ["--host", "127.0.0.1", "--port", "0", "--workers", str(workers)],

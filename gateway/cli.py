@@ -17,6 +17,7 @@ from typing import NoReturn
 
 from . import auth, embedded
 from . import settings as settings_mod
+from .db import AUTHENTICATOR, GATEWAY_ROLE, Login, inspect_login
 from .migrate import MigrationError, Migrator, discover_repeatable, discover_versioned
 from .settings import Settings, SettingsError
 
@@ -37,24 +38,89 @@ def fail(message: str, code: int = 1) -> NoReturn:
 
 @contextlib.contextmanager
 def database(cfg: Settings, *, keep_running: bool = False) -> Iterator[str]:
-    """The URL of the configured server, or of the embedded one (started, and stopped on exit, here)."""
+    """The owner's URL (MIGRATION_DATABASE_URL, else DATABASE_URL), or the embedded server's superuser URL (the
+    server started, and stopped on exit, here): what migrations and the operator commands use."""
+    with _server(cfg, keep_running=keep_running) as server:
+        yield owner_url(cfg, server)
+
+
+def owner_url(cfg: Settings, server: embedded.EmbeddedServer | None) -> str:
+    url = cfg.owner_url if server is None else server.ensure_database(EMBEDDED_DBNAME)
+    assert url is not None  # DATABASE_URL is set whenever there is no embedded server
+    return url
+
+
+@contextlib.contextmanager
+def _server(cfg: Settings, *, keep_running: bool = False) -> Iterator[embedded.EmbeddedServer | None]:
     if cfg.database_url:
-        yield cfg.database_url
+        yield None
         return
     server = embedded.start(cfg.pgdata, keep_running=keep_running)
     try:
-        yield server.ensure_database(EMBEDDED_DBNAME)
+        yield server
     finally:
         if not keep_running:
             server.stop()
 
 
+def authenticator_url(cfg: Settings, server: embedded.EmbeddedServer, owner_url: str) -> str:
+    """On the embedded server: the authenticator, with the password kept in the data dir (set on every start, and
+    required on the socket by pg_hba.conf)."""
+    password = settings_mod.ensure_secret_file(cfg.authenticator_password_file)
+    server.require_password(AUTHENTICATOR, password)
+    return embedded.with_login(owner_url, AUTHENTICATOR, password)
+
+
+def refuse_powerful(cfg: Settings, login: Login, *, warn: bool = True) -> list[str]:
+    """Refuse (one line naming the role and the fix, exit 1) a gateway login that is a superuser, BYPASSRLS or able
+    to become an owner of the schema, unless NOVARA_ALLOW_POWERFUL_LOGIN is set: then warn (once per start) and
+    return its powers."""
+    if login.powers:
+        why = "; ".join(login.powers)
+        if not cfg.allow_powerful_login:
+            fail(
+                f"refusing to serve as {login.role}: {why}. Set DATABASE_URL to the {AUTHENTICATOR} login and "
+                f"MIGRATION_DATABASE_URL to the owner's (docs/roles.md), or NOVARA_ALLOW_POWERFUL_LOGIN=true"
+            )
+        if warn:
+            print(f"⚠️  serving as {login.role}, which should not serve requests: {why} (NOVARA_ALLOW_POWERFUL_LOGIN)")
+    return login.powers
+
+
+def require_serving(login: Login) -> None:
+    if not login.can_serve:
+        fail(f"the gateway's login {login.role} cannot SET ROLE {GATEWAY_ROLE}: GRANT {GATEWAY_ROLE} TO {login.role}")
+
+
+def require_up_to_date(url: str, cfg: Settings) -> None:
+    """A gateway login that cannot migrate checks, as the gateway role, that no migration is pending."""
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f"SET ROLE {GATEWAY_ROLE}")  # type: ignore[arg-type]  # a constant name
+        plan = Migrator(conn, cfg.db_dir).plan()
+    pending = [m.name for m in plan.versioned + plan.repeatable]
+    if pending:
+        fail(
+            f"{len(pending)} migration(s) pending ({', '.join(pending[:3])}{', …' if len(pending) > 3 else ''}): run "
+            "`novara migrate` as the owner first, or set MIGRATION_DATABASE_URL to the owner's URL (docs/roles.md)"
+        )
+
+
 def run_migrations(url: str, cfg: Settings, *, dry_run: bool = False) -> None:
     import psycopg
+    from psycopg import sql
 
     with psycopg.connect(url, autocommit=True) as conn:
         migrator = Migrator(conn, cfg.db_dir, log=lambda line: print(line, flush=True))
         plan = migrator.run(dry_run=dry_run)
+        if cfg.authenticator_password and not dry_run:
+            conn.execute(
+                sql.SQL("ALTER ROLE {} PASSWORD {}").format(
+                    sql.Identifier(AUTHENTICATOR), sql.Literal(cfg.authenticator_password)
+                )
+            )
+            print(f"{AUTHENTICATOR}: password set (NOVARA_AUTHENTICATOR_PASSWORD)")
     if dry_run:
         if plan.empty:
             print("nothing to apply: the database is up to date")
@@ -85,8 +151,24 @@ def cmd_serve(args: argparse.Namespace, cfg: Settings) -> int:
     host = args.host or cfg.host
     port = cfg.port if args.port is None else args.port
     secret = settings_mod.ensure_jwt_secret(cfg)
-    with database(cfg) as url:
-        run_migrations(url, cfg)
+    with _server(cfg) as server:
+        warned = False
+        if server is not None:  # make run: migrate as the embedded server's superuser, serve as the authenticator
+            owner = owner_url(cfg, server)
+            run_migrations(owner, cfg)
+            url = authenticator_url(cfg, server, owner)
+        else:
+            url = cfg.database_url or ""
+            if cfg.migration_database_url:  # the owner migrates; the gateway's login is checked below
+                run_migrations(cfg.migration_database_url, cfg)
+            elif warned := bool(refuse_powerful(cfg, inspect_login(url))):
+                run_migrations(url, cfg)  # allowed by the override: a login that owns the schema migrates it
+            else:  # a login with no power cannot migrate: it checks that nothing is pending
+                require_serving(inspect_login(url))
+                require_up_to_date(url, cfg)
+        login = inspect_login(url)
+        refuse_powerful(cfg, login, warn=not warned)
+        require_serving(login)
         # Ctrl-C: uvicorn shuts down gracefully, then re-raises; the database server stops below.
         with contextlib.suppress(KeyboardInterrupt):
             serve(cfg, url, secret, host=host, port=port, workers=args.workers)

@@ -19,6 +19,7 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote, urlsplit, urlunsplit
 
 import psycopg
 from psycopg import sql
@@ -67,6 +68,31 @@ class EmbeddedServer:
     def url(self, dbname: str = "postgres") -> str:
         return f"postgresql://postgres@/{dbname}?host={self.socket_dir}"
 
+    def require_password(self, role: str, password: str) -> None:
+        """Give `role` this password and make the server ask for it on the socket (scram-sha-256), ahead of the
+        trust rule initdb wrote for every other local login; reloads the server when pg_hba.conf changed."""
+        with psycopg.connect(self.url(), autocommit=True) as conn:
+            conn.execute(sql.SQL("ALTER ROLE {} PASSWORD {}").format(sql.Identifier(role), sql.Literal(password)))
+            hba = self.pgdata / "pg_hba.conf"
+            rule = f"local all {role} scram-sha-256"
+            lines = hba.read_text().splitlines()
+            if rule not in lines:
+                hba.write_text("\n".join([f"# {role}: password required (novara serve)", rule, *lines]) + "\n")
+                conn.execute("SELECT pg_reload_conf()")
+                self._await_password_rule(role)
+
+    def _await_password_rule(self, role: str, timeout: float = 10.0) -> None:
+        """pg_reload_conf() only signals the postmaster: wait until a login of `role` without its password is
+        refused, so that no connection made after this returns is let in by the old trust rule."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                psycopg.connect(with_login(self.url(), role), connect_timeout=2).close()
+            except psycopg.OperationalError:
+                return
+            time.sleep(0.02)
+        raise RuntimeError(f"the server did not load the password rule for {role} within {timeout} s")
+
     def ensure_database(self, dbname: str) -> str:
         with psycopg.connect(self.url(), autocommit=True) as conn:
             exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (dbname,)).fetchone()
@@ -77,6 +103,14 @@ class EmbeddedServer:
 
     def stop(self) -> None:
         self.handle.cleanup()
+
+
+def with_login(url: str, user: str, password: str | None = None) -> str:
+    """The same libpq URL, logging in as `user` (with `password`, if any) instead of its own user."""
+    parts = urlsplit(url)
+    host = parts.netloc.rpartition("@")[2]
+    auth = quote(user, safe="") + (":" + quote(password, safe="") if password else "")
+    return urlunsplit(parts._replace(netloc=f"{auth}@{host}"))
 
 
 def _apply_settings(url: str, wanted: dict[str, str]) -> bool:

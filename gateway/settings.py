@@ -55,6 +55,8 @@ def normalise_database_url(url: str) -> str:
 
 @dataclass(frozen=True)
 class Settings:
+    # DATABASE_URL: the gateway's login (novara_authenticator: docs/roles.md). MIGRATION_DATABASE_URL: the owner's
+    # login, for migrations and the operator commands (default: DATABASE_URL). Both unset: the embedded server.
     database_url: str | None
     jwt_secret: str | None
     use_schema_v2: bool
@@ -78,6 +80,22 @@ class Settings:
     # AUTH_TRUST_X_FORWARDED_FOR: take the client address that login rate limits count from the last entry of
     # X-Forwarded-For (set it only behind a proxy that appends it); default: the TCP peer's address.
     auth_trust_x_forwarded_for: bool = False
+    migration_database_url: str | None = None
+    # NOVARA_ALLOW_POWERFUL_LOGIN: serve even when the gateway's login is a superuser, BYPASSRLS, or can become an
+    # owner of the schema (default false: `novara serve` refuses, naming the role and the fix; docs/roles.md).
+    allow_powerful_login: bool = False
+    # NOVARA_AUTHENTICATOR_PASSWORD: `novara migrate` sets it as novara_authenticator's password after migrating (for
+    # deployments that script the set-up, e.g. docker-compose); unset: the password is left alone.
+    authenticator_password: str | None = None
+
+    @property
+    def owner_url(self) -> str | None:
+        """The URL migrations and operator commands use: MIGRATION_DATABASE_URL, else DATABASE_URL."""
+        return self.migration_database_url or self.database_url
+
+    @property
+    def authenticator_password_file(self) -> Path:
+        return self.data_dir / "authenticator_password"
 
     @property
     def secret_file(self) -> Path:
@@ -95,9 +113,15 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
     secret = env.get("JWT_SECRET") or None
     if secret is not None and len(secret) < MIN_SECRET_LEN:
         raise SettingsError(f"JWT_SECRET must be at least {MIN_SECRET_LEN} characters long")
+    migration_url = env.get("MIGRATION_DATABASE_URL") or None
+    if migration_url and not url:
+        raise SettingsError("MIGRATION_DATABASE_URL is set but DATABASE_URL is not: set both (docs/roles.md)")
     origins = tuple(o.strip() for o in env.get("ALLOWED_ORIGINS", "").split(",") if o.strip())
     return Settings(
         database_url=normalise_database_url(url) if url else None,
+        migration_database_url=normalise_database_url(migration_url) if migration_url else None,
+        authenticator_password=env.get("NOVARA_AUTHENTICATOR_PASSWORD") or None,
+        allow_powerful_login=parse_flag("NOVARA_ALLOW_POWERFUL_LOGIN", env.get("NOVARA_ALLOW_POWERFUL_LOGIN"), False),
         jwt_secret=secret,
         use_schema_v2=parse_flag("USE_SCHEMA_V2", env.get("USE_SCHEMA_V2"), True),
         host=env.get("HOST") or "127.0.0.1",
@@ -118,9 +142,11 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
 
 def ensure_jwt_secret(settings: Settings) -> str:
     """The configured JWT secret, or one generated once and kept in the data dir (mode 0600)."""
-    if settings.jwt_secret:
-        return settings.jwt_secret
-    path = settings.secret_file
+    return settings.jwt_secret or ensure_secret_file(settings.secret_file)
+
+
+def ensure_secret_file(path: Path) -> str:
+    """The secret kept in `path`, or a new random one written there first (mode 0600)."""
     if path.exists():
         secret = path.read_text().strip()
         if len(secret) >= MIN_SECRET_LEN:

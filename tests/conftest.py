@@ -35,7 +35,7 @@ def novara(*args: str, env: dict[str, str], timeout: float = 60) -> subprocess.C
 
 
 @pytest.fixture
-def client(db_url: str) -> Iterator[TestClient]:
-    settings = load({"DATABASE_URL": db_url, "JWT_SECRET": SECRET})
-    with TestClient(create_app(settings, db_url, SECRET)) as c:
+def client(gateway_url: str) -> Iterator[TestClient]:
+    settings = load({"DATABASE_URL": gateway_url, "JWT_SECRET": SECRET})
+    with TestClient(create_app(settings, gateway_url, SECRET)) as c:
         yield c

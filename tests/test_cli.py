@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import signal
 import stat
 import subprocess
 import sys
 import time
 import urllib.request
+import uuid
 from pathlib import Path
 
 import jwt
+import psycopg
 import pytest
 
 from gateway import embedded
@@ -86,7 +89,8 @@ def test_psql_runs_against_the_configured_database(db_url: str) -> None:
     assert r.stdout.strip() == "42"
 
 
-def _start_serve(env: dict[str, str], *extra: str) -> tuple[subprocess.Popen[str], str]:
+def start_serve(env: dict[str, str], *extra: str) -> tuple[subprocess.Popen[str], str, str]:
+    """`novara serve --port 0 [extra]`: the process, its base URL, and what it printed until it listened."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "gateway.cli", "serve", "--port", "0", *extra],
         env=env,
@@ -105,9 +109,14 @@ def _start_serve(env: dict[str, str], *extra: str) -> tuple[subprocess.Popen[str
         seen.append(line)
         m = re.search(r"Novara API listening on (http://\S+)", line)
         if m:
-            return proc, m.group(1)
+            return proc, m.group(1), "".join(seen)
     proc.kill()
     raise AssertionError("serve did not start: " + "".join(seen))
+
+
+def _start_serve(env: dict[str, str], *extra: str) -> tuple[subprocess.Popen[str], str]:
+    proc, base, _output = start_serve(env, *extra)
+    return proc, base
 
 
 def _get(url: str) -> tuple[int, dict]:
@@ -115,8 +124,13 @@ def _get(url: str) -> tuple[int, dict]:
         return resp.status, json.loads(resp.read())
 
 
-def test_serve_with_database_url(db_url: str) -> None:
-    proc, base = _start_serve(novara_env(DATABASE_URL=db_url, JWT_SECRET=SECRET, USE_SCHEMA_V2="off"))
+def gateway_env(db_url: str, gateway_url: str, **extra: str) -> dict[str, str]:
+    """The environment of a deployment: the gateway logs in as the authenticator, migrations as the owner."""
+    return novara_env(DATABASE_URL=gateway_url, MIGRATION_DATABASE_URL=db_url, JWT_SECRET=SECRET, **extra)
+
+
+def test_serve_with_database_url(db_url: str, gateway_url: str) -> None:
+    proc, base = _start_serve(gateway_env(db_url, gateway_url, USE_SCHEMA_V2="off"))
     try:
         status, body = _get(base + "/api/health/detailed?token=secret-value")
         assert status == 200
@@ -131,9 +145,9 @@ def test_serve_with_database_url(db_url: str) -> None:
     assert "secret-value" not in out
 
 
-def test_serve_with_workers(db_url: str) -> None:
+def test_serve_with_workers(db_url: str, gateway_url: str) -> None:
     """--workers 2: uvicorn's supervisor and two worker processes, each serving; Ctrl-C stops them all."""
-    proc, base = _start_serve(novara_env(DATABASE_URL=db_url, JWT_SECRET=SECRET), "--workers", "2")
+    proc, base = _start_serve(gateway_env(db_url, gateway_url), "--workers", "2")
     try:
         assert [_get(base + "/api/health")[0] for _ in range(20)] == [200] * 20
         children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()
@@ -141,8 +155,9 @@ def test_serve_with_workers(db_url: str) -> None:
     finally:
         proc.send_signal(signal.SIGINT)
         assert proc.wait(15) == 0
-    for pid in children:
-        assert not Path(f"/proc/{pid}").exists() or "Z" in Path(f"/proc/{pid}/stat").read_text().split(") ")[1][:1]
+    # the supervisor returned only after every process it started (workers, multiprocessing's resource tracker)
+    # had exited and been reaped: none is left running, none left a zombie
+    assert [pid for pid in children if Path(f"/proc/{pid}").exists()] == []
 
 
 def test_serve_embedded_keeps_data_and_secret_and_stops_cleanly(tmp_path: Path) -> None:
@@ -156,12 +171,98 @@ def test_serve_embedded_keeps_data_and_secret_and_stops_cleanly(tmp_path: Path) 
             assert stat.S_IMODE(secret_file.stat().st_mode) == 0o600
             secret = secret_file.read_text().strip()
             assert len(secret) >= 32
+            password_file = data / "authenticator_password"
+            assert stat.S_IMODE(password_file.stat().st_mode) == 0o600
+            password = password_file.read_text().strip()
+            gateway_logins(env, password)
         finally:
             proc.send_signal(signal.SIGINT)
             assert proc.wait(20) == 0
         assert embedded.postmaster_pid(data / "pg") is None, "embedded server still running after Ctrl-C"
     assert secret_file.read_text().strip() == secret  # reused, not regenerated
+    assert password_file.read_text().strip() == password
     assert (data / "pg" / "log").exists()
+
+
+def gateway_logins(env: dict[str, str], password: str) -> None:
+    """On `make run`'s database: the gateway's pooled connections log in as the authenticator (no superuser, no
+    BYPASSRLS, no owner), which needs its password on the socket; the analyst's three-line attack is refused."""
+    r = novara(
+        "psql",
+        "-XAtc",
+        "SELECT DISTINCT a.usename, r.rolsuper, r.rolbypassrls, pg_has_role(a.usename, c.relowner, 'MEMBER') "
+        "FROM pg_stat_activity a JOIN pg_roles r ON r.rolname = a.usename, pg_class c "
+        "WHERE a.application_name = 'novara-gateway' AND c.oid = 'public.health_events'::regclass",
+        env=env,
+    )
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == ["novara_authenticator|f|f|f"], r.stdout
+    url = novara("db-url", env=env).stdout.strip()
+    with pytest.raises(psycopg.OperationalError, match="password"):
+        psycopg.connect(embedded.with_login(url, "novara_authenticator")).close()
+    psycopg.connect(embedded.with_login(url, "novara_authenticator", password)).close()
+    attack = novara(
+        "psql",
+        "-X",
+        "-v",
+        "ON_ERROR_STOP=1",
+        "-c",
+        "SET ROLE novara_analyst",
+        "-c",
+        """SELECT set_config('request.jwt.claims', '{"email":"victim@example.com"}', false)""",
+        "-c",
+        """SELECT api.update_me('{"nickname":"pwned"}')""",
+        env=env,
+    )
+    assert attack.returncode != 0
+    assert "ERROR:  permission denied for schema api" in attack.stderr, attack.stderr  # analysts: no api at all
+
+
+def test_serve_refuses_a_powerful_login(db_url: str) -> None:
+    """A superuser DATABASE_URL (and no override): one line on stderr naming the role and the fix, exit 1."""
+    r = novara("serve", "--port", "0", env=novara_env(DATABASE_URL=db_url, JWT_SECRET=SECRET), timeout=60)
+    assert r.returncode == 1
+    errors = [line for line in r.stderr.splitlines() if line.strip()]
+    assert len(errors) == 1, r.stderr
+    assert errors[0].startswith("novara: refusing to serve as postgres: it is a superuser")
+    assert "novara_authenticator" in errors[0] and "NOVARA_ALLOW_POWERFUL_LOGIN=true" in errors[0]
+    assert "Traceback" not in r.stderr
+
+
+@pytest.mark.parametrize(
+    ("grants", "why"),
+    [
+        ("novara_api, novara_definer", "can become the owner of the schema's objects (novara_definer)"),
+        ("novara_analyst", "cannot SET ROLE novara_api"),
+    ],
+)
+def test_serve_refuses_a_login_that_can_become_an_owner_or_not_the_api_role(
+    db_url: str, gateway_url: str, grants: str, why: str
+) -> None:
+    role = f"novara_test_login_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        conn.execute(f"CREATE ROLE {role} LOGIN NOINHERIT; GRANT {grants} TO {role}")  # type: ignore[arg-type]
+    try:
+        env = novara_env(
+            DATABASE_URL=embedded.with_login(db_url, role), MIGRATION_DATABASE_URL=db_url, JWT_SECRET=SECRET
+        )
+        r = novara("serve", "--port", "0", env=env, timeout=60)
+        assert r.returncode == 1
+        assert why in r.stderr and role in r.stderr, r.stderr
+    finally:
+        with psycopg.connect(db_url, autocommit=True) as conn:
+            conn.execute(f"DROP ROLE {role}")  # type: ignore[arg-type]
+
+
+def test_serve_with_a_powerful_login_when_allowed_warns(db_url: str) -> None:
+    env = novara_env(DATABASE_URL=db_url, JWT_SECRET=SECRET, NOVARA_ALLOW_POWERFUL_LOGIN="true")
+    proc, base, output = start_serve(env)
+    try:
+        assert _get(base + "/api/health")[0] == 200
+    finally:
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(15) == 0
+    assert "serving as postgres, which should not serve requests: it is a superuser" in output
 
 
 def test_commands_attach_to_a_running_embedded_server_without_restarting_it(tmp_path: Path) -> None:
@@ -178,3 +279,34 @@ def test_commands_attach_to_a_running_embedded_server_without_restarting_it(tmp_
     finally:
         proc.send_signal(signal.SIGINT)
         assert proc.wait(20) == 0
+
+
+def test_serve_as_the_authenticator_alone_checks_nothing_is_pending(
+    db_url: str, gateway_url: str, tmp_path: Path
+) -> None:
+    """DATABASE_URL naming the authenticator and no MIGRATION_DATABASE_URL (a gateway beside a separate migrate
+    step): it serves when the schema is up to date, and refuses, naming what is pending, when it is not."""
+    proc, base = _start_serve(novara_env(DATABASE_URL=gateway_url, JWT_SECRET=SECRET))
+    try:
+        assert _get(base + "/api/health")[0] == 200
+    finally:
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(15) == 0
+    db = tmp_path / "db"
+    shutil.copytree(ROOT / "db", db)
+    (db / "schema" / "9999_later.sql").write_text("CREATE TABLE public.later (x int);\n")
+    r = novara(
+        "serve", "--port", "0", env=novara_env(DATABASE_URL=gateway_url, JWT_SECRET=SECRET, NOVARA_DB_DIR=str(db))
+    )
+    assert r.returncode == 1
+    assert "1 migration(s) pending (9999_later): run `novara migrate` as the owner first" in r.stderr, r.stderr
+
+
+def test_migrate_sets_the_authenticator_password_when_given(db_url: str) -> None:
+    r = novara("migrate", env=novara_env(DATABASE_URL=db_url, NOVARA_AUTHENTICATOR_PASSWORD="s3cret-for-the-gateway"))
+    assert r.returncode == 0, r.stderr
+    assert "novara_authenticator: password set" in r.stdout
+    assert "s3cret" not in r.stdout + r.stderr
+    with psycopg.connect(db_url) as conn:
+        stored = conn.execute("SELECT rolpassword FROM pg_authid WHERE rolname = 'novara_authenticator'").fetchone()
+    assert stored is not None and stored[0].startswith("SCRAM-SHA-256$")

@@ -69,7 +69,7 @@ def same(a: Any, b: Any) -> bool:
     return bool(a == b)
 
 
-def test_flag_flips_lose_and_duplicate_nothing(db_url: str) -> None:
+def test_flag_flips_lose_and_duplicate_nothing(db_url: str, gateway_url: str) -> None:
     class FlagFlips(RuleBasedStateMachine):
         def __init__(self) -> None:
             super().__init__()
@@ -82,9 +82,9 @@ def test_flag_flips_lose_and_duplicate_nothing(db_url: str) -> None:
 
         # -------------------------------------------------------------------------------- instances
         def start(self, v2: bool) -> tuple[bool, TestClient, ExitStack]:
-            settings_ = load({"DATABASE_URL": db_url, "JWT_SECRET": SECRET, "USE_SCHEMA_V2": "true" if v2 else "false"})
+            env = {"DATABASE_URL": gateway_url, "JWT_SECRET": SECRET, "USE_SCHEMA_V2": "true" if v2 else "false"}
             stack = ExitStack()
-            client = stack.enter_context(TestClient(create_app(settings_, db_url, SECRET)))
+            client = stack.enter_context(TestClient(create_app(load(env), gateway_url, SECRET)))
             return v2, client, stack
 
         @initialize(first=st.booleans(), second=st.booleans())

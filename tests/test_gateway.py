@@ -58,9 +58,9 @@ def test_body_limits_and_json(client: TestClient) -> None:
     assert r.status_code == 415
 
 
-def test_v2_routes_are_503_when_flag_off(db_url: str) -> None:
-    settings = load({"DATABASE_URL": db_url, "JWT_SECRET": SECRET, "USE_SCHEMA_V2": "false"})
-    with TestClient(create_app(settings, db_url, SECRET)) as c:
+def test_v2_routes_are_503_when_flag_off(gateway_url: str) -> None:
+    settings = load({"DATABASE_URL": gateway_url, "JWT_SECRET": SECRET, "USE_SCHEMA_V2": "false"})
+    with TestClient(create_app(settings, gateway_url, SECRET)) as c:
         h = bearer(auth.sign(SECRET, {"email": "a@x.io"}))
         for method, path in [("GET", "/api/v2/health/timeline"), ("POST", "/api/v2/health/events")]:
             r = c.request(method, path, headers=h, json={})
@@ -68,18 +68,41 @@ def test_v2_routes_are_503_when_flag_off(db_url: str) -> None:
             assert r.json()["error"] == "Schema V2 not available. Enable with USE_SCHEMA_V2=true"
 
 
-def test_cors(client: TestClient) -> None:
-    r = client.options(
-        "/api/checkins",
-        headers={"Origin": "http://localhost:5173", "Access-Control-Request-Method": "POST"},
-    )
-    assert r.status_code == 200
-    assert r.headers["access-control-allow-origin"] == "http://localhost:5173"
-    assert r.headers["access-control-allow-credentials"] == "true"
-    r = client.options(
-        "/api/checkins", headers={"Origin": "http://evil.example", "Access-Control-Request-Method": "POST"}
-    )
-    assert "access-control-allow-origin" not in r.headers
+ALLOWED = ["http://localhost:3000", "http://localhost:4200", "http://localhost:5173", "https://app.example"]
+DISALLOWED = [
+    "http://evil.example",
+    "https://evil.example/localhost:3000",  # look-alikes of allowed origins
+    "http://localhost:30000",
+    "http://localhost:3000.evil.example",
+    "https://app.example.evil",
+    "null",
+]
+
+
+@pytest.mark.parametrize("origin", ALLOWED + DISALLOWED)
+def test_cors_grants_credentials_to_allowed_origins_only(gateway_url: str, origin: str) -> None:
+    settings = load({"DATABASE_URL": gateway_url, "JWT_SECRET": SECRET, "ALLOWED_ORIGINS": "https://app.example"})
+    allowed = origin in ALLOWED
+    with TestClient(create_app(settings, gateway_url, SECRET)) as c:
+        preflight = c.options(
+            "/api/checkins",
+            headers={
+                "Origin": origin,
+                "Access-Control-Request-Method": "POST",
+                "Access-Control-Request-Headers": "authorization,content-type",
+            },
+        )
+        simple = c.get("/api/health", headers={"Origin": origin})
+    assert preflight.status_code == (200 if allowed else 400)
+    assert simple.status_code == 200
+    for r in (preflight, simple):
+        cors = {k: v for k, v in r.headers.items() if k.startswith("access-control-")}
+        if allowed:
+            assert cors["access-control-allow-origin"] == origin
+            assert cors["access-control-allow-credentials"] == "true"
+        else:
+            assert cors == {}, cors  # no Allow-Origin, and no Allow-Credentials: true either
+        assert "origin" in r.headers.get("vary", "").lower()  # caches keep answers per origin apart
 
 
 def test_openapi_lists_every_route(client: TestClient) -> None:
@@ -111,14 +134,14 @@ def test_database_down_is_503_with_retry_after(tmp_path) -> None:
         assert r.json()["success"] is False
 
 
-def test_read_only_routes_cannot_write(db_url: str) -> None:
+def test_read_only_routes_cannot_write(gateway_url: str) -> None:
     """The read-only call shape refuses writes whatever the function does; the normal one allows them."""
     import asyncio
 
     from gateway.db import CallError, Database
 
     async def run() -> None:
-        db = Database(db_url, 2)
+        db = Database(gateway_url, 2)
         await db.open()
         try:
             await db.call("api.signup", {"email": "ro@example.com"}, None, read_only=False)

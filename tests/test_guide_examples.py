@@ -9,12 +9,9 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import shlex
 import signal
 import subprocess
-import sys
-import time
 import urllib.error
 import urllib.request
 import uuid
@@ -28,6 +25,7 @@ from starlette.testclient import TestClient
 
 from ._http import EVENT, ITEM, assert_shape, bearer, signup
 from .conftest import SECRET, novara, novara_env
+from .test_cli import gateway_env, start_serve
 
 ROOT = Path(__file__).resolve().parent.parent
 GUIDE_HOST = "https://your-app.railway.app"
@@ -145,34 +143,10 @@ class Live:
         self.proc, self.base, self.output = proc, base, ""
 
 
-def start_serve(env: dict[str, str]) -> tuple[subprocess.Popen[str], str, str]:
-    """`novara serve --port 0` (as tests/test_cli.py starts it), keeping what it prints before listening."""
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "gateway.cli", "serve", "--port", "0"],
-        env=env,
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    assert proc.stdout is not None
-    deadline = time.monotonic() + 60
-    seen: list[str] = []
-    while time.monotonic() < deadline:
-        line = proc.stdout.readline()
-        if not line:
-            break
-        seen.append(line)
-        if m := re.search(r"Novara API listening on (http://\S+)", line):
-            return proc, m.group(1), "".join(seen)
-    proc.kill()
-    raise AssertionError("serve did not start: " + "".join(seen))
-
-
 @contextmanager
-def serve(db_url: str, flag: str) -> Iterator[Live]:
+def serve(db_url: str, gateway_url: str, flag: str) -> Iterator[Live]:
     """`novara serve --port 0` on the test database with USE_SCHEMA_V2=flag; all its output kept on exit."""
-    proc, base, started = start_serve(novara_env(DATABASE_URL=db_url, JWT_SECRET=SECRET, USE_SCHEMA_V2=flag))
+    proc, base, started = start_serve(gateway_env(db_url, gateway_url, USE_SCHEMA_V2=flag))
     live = Live(proc, base)
     try:
         yield live
@@ -200,8 +174,8 @@ def operator_token(live: Live) -> tuple[str, str]:
 # ------------------------------------------------------------------------------------------------ tests
 
 
-def test_guide_phases_1_to_3(db_url: str) -> None:
-    with serve(db_url, "true") as live:
+def test_guide_phases_1_to_3(db_url: str, gateway_url: str) -> None:
+    with serve(db_url, gateway_url, "true") as live:
         user_id, token = operator_token(live)
 
         # Phase 1: the status route answers the guide's expected response
@@ -259,8 +233,8 @@ def test_guide_phases_1_to_3(db_url: str) -> None:
     assert "Falling back to V1 approach" not in live.output
 
 
-def test_guide_rollback(db_url: str) -> None:
-    with serve(db_url, "false") as live:
+def test_guide_rollback(db_url: str, gateway_url: str) -> None:
+    with serve(db_url, gateway_url, "false") as live:
         _, token = operator_token(live)
         status, body = curl(STATUS, live.base, token)
         assert status == 200, body

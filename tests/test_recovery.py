@@ -9,6 +9,7 @@ from starlette.testclient import TestClient
 
 from gateway import auth, embedded
 from gateway.app import create_app
+from gateway.db import AUTHENTICATOR
 from gateway.migrate import migrate
 from gateway.settings import DEFAULT_DB_DIR, load
 
@@ -31,8 +32,9 @@ def test_database_restart(tmp_path: Path) -> None:
     try:
         url = server.ensure_database("novara")
         migrate(url, DEFAULT_DB_DIR, log=lambda _: None)
-        settings = load({"DATABASE_URL": url, "JWT_SECRET": SECRET})
-        with TestClient(create_app(settings, url, SECRET)) as client:
+        gateway_url = embedded.with_login(url, AUTHENTICATOR)
+        settings = load({"DATABASE_URL": gateway_url, "JWT_SECRET": SECRET})
+        with TestClient(create_app(settings, gateway_url, SECRET)) as client:
             r = client.post("/api/auth/signup", json={"email": "r@example.com"})
             assert r.status_code == 201
             h = {"Authorization": f"Bearer {auth.sign(SECRET, {'email': 'r@example.com'})}"}

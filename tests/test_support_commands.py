@@ -11,8 +11,8 @@ import socket
 import psycopg
 import pytest
 
-from .conftest import SECRET, novara, novara_env
-from .test_cli import _start_serve
+from .conftest import novara, novara_env
+from .test_cli import _start_serve, gateway_env
 
 # what a throwaway user could leave behind
 LEFTOVERS = (
@@ -139,8 +139,8 @@ def test_selftest_cannot_connect() -> None:
     assert "Traceback" not in r.stdout + r.stderr
 
 
-def test_smoke_against_a_live_gateway(db_url: str) -> None:
-    proc, base = _start_serve(novara_env(DATABASE_URL=db_url, JWT_SECRET=SECRET))
+def test_smoke_against_a_live_gateway(db_url: str, gateway_url: str) -> None:
+    proc, base = _start_serve(gateway_env(db_url, gateway_url))
     try:
         r = novara("smoke", "--url", base, env=novara_env())
     finally:
@@ -160,8 +160,8 @@ def test_smoke_against_a_live_gateway(db_url: str) -> None:
     assert row is not None and row[0] == 1 and row[1] >= 3  # one user; the check-in's events + one event (replayed)
 
 
-def test_smoke_passes_in_v1_mode_with_503_from_v2_routes(db_url: str) -> None:
-    proc, base = _start_serve(novara_env(DATABASE_URL=db_url, JWT_SECRET=SECRET, USE_SCHEMA_V2="off"))
+def test_smoke_passes_in_v1_mode_with_503_from_v2_routes(db_url: str, gateway_url: str) -> None:
+    proc, base = _start_serve(gateway_env(db_url, gateway_url, USE_SCHEMA_V2="off"))
     try:
         r = novara("smoke", "--url", base, env=novara_env())
     finally:

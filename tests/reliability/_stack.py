@@ -23,6 +23,7 @@ import psycopg
 
 from bench.server import start_serve
 from gateway import embedded
+from gateway.db import AUTHENTICATOR
 from gateway.embedded import EmbeddedServer
 from gateway.migrate import migrate
 from gateway.settings import DEFAULT_DB_DIR
@@ -103,7 +104,14 @@ class Stack:
     def start_gateway(self, timeout: float = 60.0) -> None:
         """`novara serve` on the database (same port across restarts); returns once it listens."""
         env = {k: v for k, v in os.environ.items() if k not in {"USE_SCHEMA_V2", "HOST", "PORT"}}
-        env.update({"DATABASE_URL": self.db_url, "JWT_SECRET": SECRET, **self.gateway_env})
+        env.update(
+            {
+                "DATABASE_URL": embedded.with_login(self.db_url, AUTHENTICATOR),
+                "MIGRATION_DATABASE_URL": self.db_url,
+                "JWT_SECRET": SECRET,
+                **self.gateway_env,
+            }
+        )
         self._starts += 1
         self.gateway, self.base_url = start_serve(
             ["--host", "127.0.0.1", "--port", str(self._port)],

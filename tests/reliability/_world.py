@@ -74,7 +74,8 @@ class World:
 
 
 @pytest.fixture
-def world(db_url: str) -> Iterator[World]:
-    app = create_app(load({"DATABASE_URL": db_url, "JWT_SECRET": SECRET, "USE_SCHEMA_V2": "true"}), db_url, SECRET)
+def world(gateway_url: str) -> Iterator[World]:
+    settings = load({"DATABASE_URL": gateway_url, "JWT_SECRET": SECRET, "USE_SCHEMA_V2": "true"})
+    app = create_app(settings, gateway_url, SECRET)
     with TestClient(app, raise_server_exceptions=False) as client:
         yield World(client)

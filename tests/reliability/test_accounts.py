@@ -55,9 +55,9 @@ class Counting:
 
 
 @contextmanager
-def app(db_url: str, **env: str) -> Iterator[TestClient]:
-    settings = load({"DATABASE_URL": db_url, "JWT_SECRET": SECRET, **env})
-    with TestClient(create_app(settings, db_url, SECRET)) as c:
+def app(url: str, **env: str) -> Iterator[TestClient]:
+    settings = load({"DATABASE_URL": url, "JWT_SECRET": SECRET, **env})
+    with TestClient(create_app(settings, url, SECRET)) as c:
         yield c
 
 
@@ -123,11 +123,11 @@ def test_signup_and_login_with_and_without_password(
     assert http.failures == 0
 
 
-def test_require_password(db_url: str, report: Report) -> None:
-    with app(db_url) as legacy_client:
+def test_require_password(gateway_url: str, report: Report) -> None:
+    with app(gateway_url) as legacy_client:
         legacy = new_email()
         signup(legacy_client, legacy)
-    with app(db_url, AUTH_REQUIRE_PASSWORD="true") as client:
+    with app(gateway_url, AUTH_REQUIRE_PASSWORD="true") as client:
         http = Counting(client)
         email = new_email()
         body = assert_error(
@@ -192,8 +192,8 @@ def test_email_rate_limit(client: TestClient, report: Report) -> None:
     assert http.failures == 0
 
 
-def test_client_address_rate_limit(db_url: str, report: Report) -> None:
-    with app(db_url) as client:
+def test_client_address_rate_limit(gateway_url: str, report: Report) -> None:
+    with app(gateway_url) as client:
         http = Counting(client)
         email = new_email()
         signup(client, email)
@@ -202,7 +202,7 @@ def test_client_address_rate_limit(db_url: str, report: Report) -> None:
         assert_error(http.login(email), 429, RATE_LIMITED, "RATE_LIMITED")
         # X-Forwarded-For is not trusted by default: a forged header changes nothing
         assert_error(http.login(email, headers={"X-Forwarded-For": "198.51.100.7"}), 429, code="RATE_LIMITED")
-    with app(db_url, AUTH_TRUST_X_FORWARDED_FOR="true") as proxied:
+    with app(gateway_url, AUTH_TRUST_X_FORWARDED_FOR="true") as proxied:
         behind = Counting(proxied)
         r = behind.login(email, headers={"X-Forwarded-For": "203.0.113.1, 198.51.100.7"})
         assert login_body(r)["user"]["email"] == email

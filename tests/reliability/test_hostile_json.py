@@ -93,8 +93,9 @@ class Api:
 
 
 @pytest.fixture
-def api(db_url: str) -> Iterator[Api]:
-    app = create_app(load({"DATABASE_URL": db_url, "JWT_SECRET": SECRET, "USE_SCHEMA_V2": "true"}), db_url, SECRET)
+def api(gateway_url: str) -> Iterator[Api]:
+    settings = load({"DATABASE_URL": gateway_url, "JWT_SECRET": SECRET, "USE_SCHEMA_V2": "true"})
+    app = create_app(settings, gateway_url, SECRET)
     with TestClient(app, raise_server_exceptions=False) as client:
         r = client.post("/api/auth/signup", json={"email": new_email()})
         assert r.status_code == 201, r.text

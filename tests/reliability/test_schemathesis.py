@@ -142,9 +142,9 @@ def drive(strategy: Any, examples: int, on_case: Callable[[Any], None]) -> bool:
 
 
 @pytest.fixture
-def fuzz(db_url: str) -> Iterator[Run]:
-    settings_ = load({"DATABASE_URL": db_url, "JWT_SECRET": SECRET, "USE_SCHEMA_V2": "true"})
-    app = create_app(settings_, db_url, SECRET)
+def fuzz(gateway_url: str) -> Iterator[Run]:
+    settings_ = load({"DATABASE_URL": gateway_url, "JWT_SECRET": SECRET, "USE_SCHEMA_V2": "true"})
+    app = create_app(settings_, gateway_url, SECRET)
     try:
         schema = schemathesis.openapi.from_asgi("/openapi.json", app)
         with asgi.get_client(app) as session:
