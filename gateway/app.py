@@ -19,13 +19,13 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
-from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route as StarletteRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import __version__, auth, jsonx, openapi, passwords
+from .cors import StrictCORS
 from .db import CallError, Database, Unavailable
 from .migrate import LATEST_APPLIED_SQL
 from .routes import CREATION, LOGIN_BEGIN, ROUTES, Route, Secret, function_for
@@ -377,7 +377,7 @@ def create_app(settings: Settings, database_url: str, jwt_secret: str) -> Starle
         middleware=[
             Middleware(RequestLog),
             Middleware(
-                CORSMiddleware,
+                StrictCORS,
                 allow_origins=origins,
                 allow_credentials=True,
                 allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
