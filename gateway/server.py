@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import logging
 import os
+import signal
+import time
+from multiprocessing import resource_tracker
+from pathlib import Path
 from typing import Any
 
 import uvicorn
@@ -57,7 +62,36 @@ def serve(settings: Settings, database_url: str, jwt_secret: str, *, host: str, 
     sock.listen(config.backlog)  # connections wait in the backlog until a worker accepts them
     _listening(host, sock.getsockname()[1])
     # uvicorn's supervisor took the server's run function as `target` before 0.3x; now it builds the servers.
-    if "target" in inspect.signature(Multiprocess.__init__).parameters:
-        Multiprocess(config, target=uvicorn.Server(config).run, sockets=[sock]).run()  # type: ignore[call-arg]
-    else:
-        Multiprocess(config, sockets=[sock]).run()
+    try:
+        if "target" in inspect.signature(Multiprocess.__init__).parameters:
+            Multiprocess(config, target=uvicorn.Server(config).run, sockets=[sock]).run()  # type: ignore[call-arg]
+        else:
+            Multiprocess(config, sockets=[sock]).run()
+    finally:
+        _stop_children()
+
+
+def _children() -> list[int]:
+    pids: list[int] = []
+    for task in Path("/proc/self/task").glob("*"):
+        with contextlib.suppress(OSError):
+            pids += [int(pid) for pid in (task / "children").read_text().split()]
+    return pids
+
+
+def _stop_children(timeout: float = 10.0) -> None:
+    """Return only once every process started for the workers has exited. uvicorn's supervisor joins its workers,
+    but multiprocessing also started its resource tracker beside them, which exits on its own a moment after its
+    parent: a caller that sees `novara serve` return could still find a child running. Stop the tracker and reap
+    it; then wait for (and, after `timeout`, kill) anything else still ours."""
+    tracker = getattr(resource_tracker, "_resource_tracker", None)
+    with contextlib.suppress(Exception):
+        getattr(tracker, "_stop", lambda: None)()
+    deadline = time.monotonic() + timeout
+    while pids := _children():
+        for pid in pids:
+            with contextlib.suppress(ChildProcessError, ProcessLookupError):
+                if time.monotonic() > deadline:
+                    os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, os.WNOHANG)
+        time.sleep(0.02)
