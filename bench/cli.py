@@ -164,8 +164,11 @@ def main(argv: list[str] | None = None) -> int:
         report.update_readme(args.readme, report.markdown(report.latest_by_size(args.results)))
         print(f"updated {args.readme} from {args.results}")
         return 0
-    if wrk.available() is None:
-        print("bench: wrk is not installed (apt-get install -y wrk)", file=sys.stderr)
+    if wrk.ensure_installed(lambda line: print(line, file=sys.stderr, flush=True)) is None:
+        print(
+            "bench: wrk is not installed and cannot be installed here (as root: apt-get install -y wrk)",
+            file=sys.stderr,
+        )
         return 2
     result = run(args, argv)
     path = report.write_json(result, args.results)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import calendar
 import json
+import os
 import re
 import shutil
 import subprocess
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
@@ -23,6 +25,24 @@ _RESULT = re.compile(r"^BENCH-JSON (\{.*\})$", re.MULTILINE)
 def available() -> str | None:
     """Path of wrk, or None when it is not installed (`apt-get install -y wrk`)."""
     return shutil.which("wrk")
+
+
+def ensure_installed(log: Callable[[str], None]) -> str | None:
+    """wrk's path, installing Debian's package first when it is missing and we may (root, apt-get on PATH); None
+    when it is missing and cannot be installed here. Says what it runs."""
+    if (binary := available()) is not None:
+        return binary
+    if os.geteuid() != 0 or shutil.which("apt-get") is None:
+        return None
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    install = ["apt-get", "install", "-y", "-qq", "wrk"]
+    for commands in ([install], [["apt-get", "update", "-qq"], install]):  # then again with fresh package lists
+        for command in commands:
+            log(f"bench: wrk is not installed; running `{' '.join(command)}` (as root)")
+            subprocess.run(command, env=env, capture_output=True)
+        if available():
+            return available()
+    return None
 
 
 def version() -> str:
