@@ -35,13 +35,13 @@ run: $(RUNTIME_STAMP) ## serve the API (embedded PostgreSQL unless DATABASE_URL 
 	$(BIN)/novara serve
 
 lint: $(DEV_STAMP) ## ruff, sqlfluff, and squawk on new migrations (db/schema >= 0013)
-	$(BIN)/ruff check gateway tests bench conftest.py .ci/squawk.py
-	$(BIN)/ruff format --check gateway tests bench conftest.py .ci/squawk.py
+	$(BIN)/ruff check gateway novara tests bench conftest.py .ci/squawk.py
+	$(BIN)/ruff format --check gateway novara tests bench conftest.py .ci/squawk.py
 	$(BIN)/sqlfluff lint db --processes 2
 	$(BIN)/python .ci/squawk.py
 
 format: $(DEV_STAMP) ## apply ruff format and sqlfluff fix
-	$(BIN)/ruff format gateway tests bench conftest.py
+	$(BIN)/ruff format gateway novara tests bench conftest.py
 	$(BIN)/sqlfluff fix db --processes 2
 
 test: lint ## lint, then the whole suite (SQL + Python) on a throwaway server

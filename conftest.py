@@ -28,9 +28,9 @@ from pytest_postgresql import factories
 from pytest_postgresql.executors import NoopExecutor
 from pytest_postgresql.janitor import DatabaseJanitor
 
-from gateway import embedded
 from gateway.db import AUTHENTICATOR
-from gateway.migrate import Migrator
+from novara import embedded
+from novara.migrate import Migrator
 
 ROOT = Path(__file__).resolve().parent
 DB_DIR = ROOT / "db"

@@ -18,7 +18,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from gateway.migrate import discover_versioned  # noqa: E402
+from novara.migrate import discover_versioned  # noqa: E402
 
 FIRST_LINTED = 13
 

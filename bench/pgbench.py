@@ -15,7 +15,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from gateway import embedded
+from novara import embedded
 
 from .routes import DATE_PLACEHOLDER, FIRST_DATE, RouteClass
 from .stats import Measurement, percentile

@@ -15,10 +15,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from gateway import embedded
 from gateway.db import AUTHENTICATOR
-from gateway.migrate import migrate
-from gateway.settings import DEFAULT_DB_DIR, ROOT
+from novara import DB_DIR, embedded
+from novara.migrate import migrate
+
+ROOT = Path(__file__).resolve().parent.parent  # the checkout, where `python -m novara.cli` runs
 
 RUN_PREFIX = "novara-bench-"
 DBNAME = "novara_bench"
@@ -41,7 +42,7 @@ def embedded_database(root: Path | None = None) -> Iterator[Database]:
     server = embedded.start(run_dir / "pg", fast=False, delete=True)
     try:
         url = server.ensure_database(DBNAME)
-        migrate(url, DEFAULT_DB_DIR, log=lambda _line: None)
+        migrate(url, DB_DIR, log=lambda _line: None)
         yield Database(url, run_dir / "pg")
     finally:
         server.stop()
@@ -63,13 +64,13 @@ def start_serve(
     python_args: tuple[str, ...] = (),
     timeout: float = 60,
 ) -> tuple[subprocess.Popen[bytes], str]:
-    """Start `python [python_args] -m gateway.cli serve [serve_args]` with its output in log_path (a pipe nobody
+    """Start `python [python_args] -m novara.cli serve [serve_args]` with its output in log_path (a pipe nobody
     drains would block the server once full); return it and its base URL once it says "Novara API listening
     on ...". RuntimeError with the log's tail when it exits or stays silent for `timeout` seconds. Also used
     by the reliability tests' stack (tests/reliability/_stack.py)."""
     with log_path.open("wb") as log:
         proc = subprocess.Popen(
-            [sys.executable, *python_args, "-m", "gateway.cli", "serve", *serve_args],
+            [sys.executable, *python_args, "-m", "novara.cli", "serve", *serve_args],
             env={**env, "PYTHONUNBUFFERED": "1"},
             cwd=ROOT,
             stdout=log,

@@ -8,9 +8,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_DB_DIR = ROOT / "db"
-
 _TRUE = {"true", "1", "yes", "on"}
 _FALSE = {"false", "0", "no", "off"}
 MIN_SECRET_LEN = 32
@@ -66,8 +63,8 @@ class Settings:
     # them all busy waits up to gateway/db.py POOL_WAIT_S (3 s) for one, then gets 503 with Retry-After and
     # code DATABASE_UNAVAILABLE (tests/reliability/test_pool.py). Workers x DB_POOL_MAX < max_connections.
     db_pool_max: int
-    data_dir: Path
-    db_dir: Path
+    data_dir: Path  # NOVARA_DATA_DIR (default ./.data): the embedded server and the generated secrets
+    db_dir: Path | None  # NOVARA_DB_DIR: other SQL to migrate with (default: the package's own, novara.DB_DIR)
     environment: str
     frontend_url: str | None
     allowed_origins: tuple[str, ...] = field(default_factory=tuple)
@@ -127,8 +124,8 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
         host=env.get("HOST") or "127.0.0.1",
         port=parse_int("PORT", env.get("PORT"), 8000, 0, 65535),
         db_pool_max=parse_int("DB_POOL_MAX", env.get("DB_POOL_MAX"), 20, 1, 1000),
-        data_dir=Path(env.get("NOVARA_DATA_DIR") or (ROOT / ".data")).expanduser().resolve(),
-        db_dir=Path(env.get("NOVARA_DB_DIR") or DEFAULT_DB_DIR).expanduser().resolve(),
+        data_dir=Path(env.get("NOVARA_DATA_DIR") or ".data").expanduser().resolve(),
+        db_dir=Path(env["NOVARA_DB_DIR"]).expanduser().resolve() if env.get("NOVARA_DB_DIR") else None,
         environment=env.get("NODE_ENV") or env.get("ENVIRONMENT") or "development",
         frontend_url=env.get("FRONTEND_URL") or None,
         allowed_origins=origins,

@@ -25,7 +25,7 @@ def novara_env(**extra: str) -> dict[str, str]:
 
 def novara(*args: str, env: dict[str, str], timeout: float = 60) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "gateway.cli", *args],
+        [sys.executable, "-m", "novara.cli", *args],
         env=env,
         capture_output=True,
         text=True,

@@ -21,8 +21,8 @@ import psycopg
 import pytest
 from psycopg.types.json import Jsonb
 
-from gateway import embedded
-from gateway.migrate import Migrator
+from novara import embedded
+from novara.migrate import Migrator
 
 from .conftest import novara, novara_env
 

@@ -18,7 +18,7 @@ import jwt
 import psycopg
 import pytest
 
-from gateway import embedded
+from novara import embedded
 
 from .conftest import SECRET, novara, novara_env
 
@@ -92,7 +92,7 @@ def test_psql_runs_against_the_configured_database(db_url: str) -> None:
 def start_serve(env: dict[str, str], *extra: str) -> tuple[subprocess.Popen[str], str, str]:
     """`novara serve --port 0 [extra]`: the process, its base URL, and what it printed until it listened."""
     proc = subprocess.Popen(
-        [sys.executable, "-m", "gateway.cli", "serve", "--port", "0", *extra],
+        [sys.executable, "-m", "novara.cli", "serve", "--port", "0", *extra],
         env=env,
         cwd=ROOT,
         stdout=subprocess.PIPE,

@@ -2,7 +2,7 @@
 
 Each example is the guide's command text (seed/schema-v2-deployment-guide.md) with the host and
 YOUR_JWT_TOKEN substituted, parsed like curl would and sent with urllib. The token is minted by
-`python -m gateway.cli token --email …` for a user signed up first, as an operator would.
+`python -m novara.cli token --email …` for a user signed up first, as an operator would.
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from gateway import embedded
+from novara import embedded
 
 # As in the guide, trailing spaces included.
 GUIDE_STATS_QUERY = (

@@ -19,10 +19,11 @@ import psycopg
 import pytest
 from starlette.testclient import TestClient
 
-from gateway import auth, embedded
+from gateway import auth
 from gateway.app import create_app
 from gateway.db import inspect_login
 from gateway.settings import load
+from novara import embedded
 
 from .conftest import SECRET, novara, novara_env
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from gateway.migrate import DriftError, MigrationError, Migrator, discover_repeatable, migrate
-from gateway.settings import DEFAULT_DB_DIR
+from novara import DB_DIR
+from novara.migrate import DriftError, MigrationError, Migrator, discover_repeatable, migrate
 
 
 def applied_names(url: str) -> list[str]:
@@ -28,13 +28,13 @@ def make_db_dir(tmp_path: Path, files: dict[str, str]) -> Path:
 
 
 def test_empty_to_latest_then_noop(empty_db_url: str) -> None:
-    first = migrate(empty_db_url, DEFAULT_DB_DIR, log=lambda _: None)
-    expected = sorted(p.stem for p in (DEFAULT_DB_DIR / "schema").glob("*.sql"))
+    first = migrate(empty_db_url, DB_DIR, log=lambda _: None)
+    expected = sorted(p.stem for p in (DB_DIR / "schema").glob("*.sql"))
     assert [m.name for m in first.versioned] == expected
     names = applied_names(empty_db_url)
     assert set(expected) <= set(names)
-    assert {m.name for m in discover_repeatable(DEFAULT_DB_DIR)} <= set(names)
-    second = migrate(empty_db_url, DEFAULT_DB_DIR, log=lambda _: None)
+    assert {m.name for m in discover_repeatable(DB_DIR)} <= set(names)
+    second = migrate(empty_db_url, DB_DIR, log=lambda _: None)
     assert second.empty
     assert applied_names(empty_db_url) == names
 
@@ -51,7 +51,7 @@ def test_drift_is_refused_before_anything_runs(empty_db_url: str, tmp_path: Path
 
 
 def test_a_valid_checksum_line_accepts_the_former_text_and_nothing_else(empty_db_url: str, tmp_path: Path) -> None:
-    from gateway.migrate import checksum
+    from novara.migrate import checksum
 
     db = make_db_dir(tmp_path, {"schema/0001_a.sql": "CREATE TABLE a (x int);\nCREATE INDEX a_x ON a (x);"})
     migrate(empty_db_url, db, log=lambda _: None)
@@ -167,7 +167,7 @@ def test_dependency_cycle_and_unknown_dependency_are_errors(tmp_path: Path) -> N
 
 
 def test_dry_run_changes_nothing(empty_db_url: str) -> None:
-    plan = migrate(empty_db_url, DEFAULT_DB_DIR, dry_run=True, log=lambda _: None)
+    plan = migrate(empty_db_url, DB_DIR, dry_run=True, log=lambda _: None)
     assert not plan.empty
     with psycopg.connect(empty_db_url) as conn:
         assert conn.execute("SELECT to_regclass('public.schema_migrations')").fetchone() == (None,)
@@ -175,4 +175,4 @@ def test_dry_run_changes_nothing(empty_db_url: str) -> None:
 
 def test_migrator_needs_autocommit(empty_db_url: str) -> None:
     with psycopg.connect(empty_db_url) as conn, pytest.raises(ValueError):
-        Migrator(conn, DEFAULT_DB_DIR)
+        Migrator(conn, DB_DIR)

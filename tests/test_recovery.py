@@ -7,11 +7,12 @@ from pathlib import Path
 
 from starlette.testclient import TestClient
 
-from gateway import auth, embedded
+from gateway import auth
 from gateway.app import create_app
 from gateway.db import AUTHENTICATOR
-from gateway.migrate import migrate
-from gateway.settings import DEFAULT_DB_DIR, load
+from gateway.settings import load
+from novara import DB_DIR, embedded
+from novara.migrate import migrate
 
 from .conftest import SECRET
 
@@ -31,7 +32,7 @@ def test_database_restart(tmp_path: Path) -> None:
     server = embedded.start(tmp_path / "pg", fast=True, delete=True)
     try:
         url = server.ensure_database("novara")
-        migrate(url, DEFAULT_DB_DIR, log=lambda _: None)
+        migrate(url, DB_DIR, log=lambda _: None)
         gateway_url = embedded.with_login(url, AUTHENTICATOR)
         settings = load({"DATABASE_URL": gateway_url, "JWT_SECRET": SECRET})
         with TestClient(create_app(settings, gateway_url, SECRET)) as client:

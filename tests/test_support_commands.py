@@ -1,6 +1,6 @@
 """The support commands (docs/operations.md): check-metrics, refresh-metrics, selftest, smoke.
 
-Each runs as `python -m gateway.cli …` against a fresh migrated database, as an operator would run it.
+Each runs as `python -m novara.cli …` against a fresh migrated database, as an operator would run it.
 """
 
 from __future__ import annotations

@@ -22,11 +22,10 @@ import httpx
 import psycopg
 
 from bench.server import start_serve
-from gateway import embedded
 from gateway.db import AUTHENTICATOR
-from gateway.embedded import EmbeddedServer
-from gateway.migrate import migrate
-from gateway.settings import DEFAULT_DB_DIR
+from novara import DB_DIR, embedded
+from novara.embedded import EmbeddedServer
+from novara.migrate import migrate
 
 from ..conftest import SECRET
 
@@ -65,7 +64,7 @@ class Stack:
         if self.server is None:
             self.server = embedded.start(self.pgdata, fast=False, delete=True)
             self.db_url = self.server.ensure_database(DBNAME)
-            migrate(self.db_url, DEFAULT_DB_DIR, log=lambda _line: None)
+            migrate(self.db_url, DB_DIR, log=lambda _line: None)
         else:
             self._forget_dead_postmaster()
             embedded.ensure_running(self.server)

@@ -11,7 +11,7 @@ the table queues behind it. Without lock_timeout those requests would wait the r
 gateway's 5 s statement timeout for a longer reader); with it the ALTER gives way after 1 s, the queue
 drains, and the migrator retries until the reader is done.
 A monitor samples pg_stat_activity every 50 ms for sessions waiting on a lock. Bound: a gateway session
-never waits on a lock longer than the migrator's lock_timeout (gateway/migrate.py LOCK_TIMEOUT_MS, 1 s)
+never waits on a lock longer than the migrator's lock_timeout (novara/migrate.py LOCK_TIMEOUT_MS, 1 s)
 plus TRAFFIC_SLACK_S for the lock to be held once granted and for a busy 2-core machine. The longest
 request latency during the migration is reported.
 
@@ -30,7 +30,8 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from gateway.migrate import (
+from novara import DB_DIR
+from novara.migrate import (
     LOCK_TIMEOUT_MS,
     MigrationError,
     Migrator,
@@ -39,7 +40,6 @@ from gateway.migrate import (
     migrate,
     split_statements,
 )
-from gateway.settings import DEFAULT_DB_DIR
 
 from ._load import Load, describe, lost_writes, seed_users, summary
 from ._stack import Stack
@@ -76,7 +76,7 @@ WHERE wait_event_type = 'Lock' AND pid <> pg_backend_pid()
 
 def _db_copy(tmp_path: Path) -> Path:
     db = tmp_path / "db"
-    shutil.copytree(DEFAULT_DB_DIR, db, ignore=shutil.ignore_patterns("tests"))
+    shutil.copytree(DB_DIR, db, ignore=shutil.ignore_patterns("tests"))
     (db / "schema" / "0099_reliability_note.sql").write_text(ADD_COLUMN)
     (db / "schema" / "0100_reliability_note_index.sql").write_text(ADD_INDEX)
     for name in ("api_timeline.sql", "core_event_json.sql"):

@@ -16,8 +16,9 @@ import psycopg
 from psycopg import sql
 from psycopg.types.json import Jsonb
 
-from .db import GATEWAY_ROLE
-from .metrics import describe_error
+from gateway.db import GATEWAY_ROLE
+
+from .metric_views import describe_error
 from .steps import StepFailed, Steps, Unreachable, expect, unexpected
 
 CONNECT_TIMEOUT_S = 5

@@ -13,15 +13,22 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import NoReturn
 
-from . import auth, embedded
-from . import settings as settings_mod
-from .db import AUTHENTICATOR, GATEWAY_ROLE, Login, inspect_login
+from gateway import auth
+from gateway import settings as settings_mod
+from gateway.db import AUTHENTICATOR, GATEWAY_ROLE, Login, inspect_login
+from gateway.settings import Settings, SettingsError
+
+from . import DB_DIR, embedded
 from .migrate import MigrationError, Migrator, discover_repeatable, discover_versioned
-from .settings import Settings, SettingsError
 
 EMBEDDED_DBNAME = "novara"
+
+
+def db_dir(cfg: Settings) -> Path:
+    return cfg.db_dir or DB_DIR
 
 
 class Parser(argparse.ArgumentParser):
@@ -98,7 +105,7 @@ def require_up_to_date(url: str, cfg: Settings) -> None:
 
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute(f"SET ROLE {GATEWAY_ROLE}")  # type: ignore[arg-type]  # a constant name
-        plan = Migrator(conn, cfg.db_dir).plan()
+        plan = Migrator(conn, db_dir(cfg)).plan()
     pending = [m.name for m in plan.versioned + plan.repeatable]
     if pending:
         fail(
@@ -112,7 +119,7 @@ def run_migrations(url: str, cfg: Settings, *, dry_run: bool = False) -> None:
     from psycopg import sql
 
     with psycopg.connect(url, autocommit=True) as conn:
-        migrator = Migrator(conn, cfg.db_dir, log=lambda line: print(line, flush=True))
+        migrator = Migrator(conn, db_dir(cfg), log=lambda line: print(line, flush=True))
         plan = migrator.run(dry_run=dry_run)
         if cfg.authenticator_password and not dry_run:
             conn.execute(
@@ -134,19 +141,19 @@ def print_status(url: str, cfg: Settings) -> None:
     import psycopg
 
     with psycopg.connect(url, autocommit=True) as conn:
-        migrator = Migrator(conn, cfg.db_dir)
+        migrator = Migrator(conn, db_dir(cfg))
         applied = migrator.applied()
         plan = migrator.plan()
     pending = {m.name for m in plan.versioned + plan.repeatable}
     print(f"{'kind':<11} {'name':<50} {'state':<9} applied_at")
-    for m in discover_versioned(cfg.db_dir) + discover_repeatable(cfg.db_dir):
+    for m in discover_versioned(db_dir(cfg)) + discover_repeatable(db_dir(cfg)):
         at = applied.get(m.name, ("", "", None))[2]
         state = ("changed" if m.name in applied else "pending") if m.name in pending else "applied"
         print(f"{m.kind:<11} {m.name:<50} {state:<9} {at or '-'}")
 
 
 def cmd_serve(args: argparse.Namespace, cfg: Settings) -> int:
-    from .server import serve
+    from gateway.server import serve
 
     host = args.host or cfg.host
     port = cfg.port if args.port is None else args.port
@@ -225,14 +232,14 @@ def cmd_token(args: argparse.Namespace, cfg: Settings) -> int:
 
 
 def cmd_check_metrics(args: argparse.Namespace, cfg: Settings) -> int:
-    from .metrics import check_metrics
+    from .metric_views import check_metrics
 
     with database(cfg) as url:
         return check_metrics(url, sys.stdout)
 
 
 def cmd_refresh_metrics(args: argparse.Namespace, cfg: Settings) -> int:
-    from .metrics import refresh_metrics
+    from .metric_views import refresh_metrics
 
     with database(cfg) as url:
         return refresh_metrics(url, sys.stdout)

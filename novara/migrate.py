@@ -390,6 +390,3 @@ class _AdvisoryLock:
 def migrate(url: str, db_dir: Path, *, dry_run: bool = False, log: Callable[[str], None] = print) -> Plan:
     with psycopg.connect(url, autocommit=True) as conn:
         return Migrator(conn, db_dir, log).run(dry_run=dry_run)
-
-
-LATEST_APPLIED_SQL = "SELECT max(name) FROM public.schema_migrations WHERE kind = 'versioned'"
