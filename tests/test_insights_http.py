@@ -27,6 +27,7 @@ METRIC_KEYS = {
     "checkInStreak",
     "totalCheckIns",
     "insightEngagementRate",
+    "insightInteractionRate",
     "copingStrategiesUsed",
     "mostEffectiveStrategy",
     "partnerInvolvementRate",
@@ -142,12 +143,17 @@ def test_engagement_and_feedback_are_per_user(client: TestClient) -> None:
     r = client.post(
         "/api/insights/engagement", headers=ha, json={"insight_type": "d", "action": "liked", "insight_id": ib}
     )
-    assert r.status_code == 404 and r.json()["error"] == "Insight not found", "B's insight is invisible to A"
+    assert r.status_code == 200 and r.json() == {"success": True, "message": "Engagement recorded"}, (
+        "B's insight is not linked: kept as A's own reference, answered like any unknown id"
+    )
     client.post("/api/insights/engagement", headers=hb, json={"insight_type": "micro", "action": "dismissed"})
 
     a = client.get("/api/insights/engagement", headers=ha).json()["engagement"]
     assert a["summary"]["insights_viewed"] == 1 and a["summary"]["engagement_rate"] == 100
-    assert [(i["insight_type"], i["viewed"], i["saved"], i["total"]) for i in a["insights"]] == [("daily", 1, 1, 2)]
+    assert [(i["insight_type"], i["viewed"], i["saved"], i["total"]) for i in a["insights"]] == [
+        ("daily", 1, 1, 2),
+        ("d", 0, 0, 1),
+    ]
     b = client.get("/api/insights/engagement", headers=hb).json()["engagement"]
     assert b["summary"]["insights_viewed"] == 0 and b["summary"]["engagement_rate"] == 0
     assert [(i["insight_type"], i["dismissed"]) for i in b["insights"]] == [("micro", 1)]
@@ -164,8 +170,11 @@ def test_engagement_and_feedback_are_per_user(client: TestClient) -> None:
     r = client.post("/api/insights/feedback", headers=ha, json={"insight_id": ia, "helpful": False, "comment": "meh"})
     assert r.status_code == 200 and r.json()["feedback"]["helpful"] is False
     r = client.post("/api/insights/feedback", headers=hb, json={"insight_id": ia, "helpful": True})
-    assert r.status_code == 404
-    assert client.get("/api/users/metrics", headers=ha).json()["metrics"]["insightEngagementRate"] == 100
+    assert r.status_code == 200 and r.json()["feedback"]["linked"] is False, "A's insight is not linked by B"
+    metrics = client.get("/api/users/metrics", headers=ha).json()["metrics"]
+    assert metrics["insightInteractionRate"] == 100, "A's engagement with A's insights"
+    assert metrics["insightEngagementRate"] == 0, "the daily check-in rate: no check-in yet"
+    assert client.get("/api/users/metrics", headers=hb).json()["metrics"]["insightInteractionRate"] == 0
 
 
 def test_metrics_and_questions(client: TestClient) -> None:
