@@ -51,6 +51,13 @@ def _enum(*values: str) -> dict[str, Any]:
 
 
 UUID = {"type": "string", "format": "uuid"}
+# Engagement and feedback name an insight by any string of the client's: a UUID of one of the caller's
+# insights is linked to it, anything else (the web app sends "<type>_<milliseconds>") is kept as a reference.
+INSIGHT_REF = _str(
+    200,
+    description="The UUID of one of your insights (linked), or any reference of your own (kept as given).",
+    examples=["6f1c2f0e-8d1b-4c39-9a55-0d6c1d2b9e10", "no_data_1796605127098"],
+)
 STRINGS = {"type": ["array", "null"], "items": {"type": "string"}}
 OBJECT = {"type": ["object", "null"]}
 BOOL = {"type": ["boolean", "null"]}
@@ -59,9 +66,6 @@ CYCLE_STAGES = _enum(
 )
 MEDICATION_STATUSES = _enum(
     "taking", "starting_soon", "not_taking", "between_cycles", "finished_treatment", "pregnancy_support"
-)
-EVENT_TYPES = _enum(
-    "mood", "medication", "symptom", "assessment", "vital", "treatment", "appointment", "note", "sleep", "exercise"
 )
 # Contract 2: the profile fields (signup takes them all; PUT /api/users/me all but email).
 PROFILE: dict[str, Any] = {
@@ -128,11 +132,14 @@ CHECKIN: dict[str, Any] = {
     "symptom_severity": OBJECT,
     "sentiment_analysis": OBJECT,
 }
-# Contract 4: event_data by event_type (the required fields of public.event_types.rules; the registry's
-# full rules are enforced in SQL: this is what a client needs to write a valid event).
+# Contract 4: event_data by event_type (the required fields of public.event_types.rules, and every key with
+# accepted values; the registry's full rules are enforced in SQL: this is what a client needs to write a
+# valid event). tests/test_openapi.py checks the types and every enum against the database.
 EVENT_DATA: dict[str, dict[str, Any]] = {
     "mood": {"mood": _str(100, nullable=False, minLength=1), "confidence": _int(1, 10, nullable=False)},
-    "medication": {"status": _enum("taken", "missed", "skipped", "partial")},
+    "medication": {
+        "status": _enum("taken", "missed", "skipped", "partial", "not_applicable", "not_tracked"),
+    },
     "symptom": {"symptoms": {"type": "array", "items": {"type": "string"}, "maxItems": 100}},
     "assessment": {"instrument": _str(50, nullable=False, minLength=1)},
     "vital": {"kind": _str(50, nullable=False, minLength=1), "value": {"type": "number"}},
@@ -140,9 +147,25 @@ EVENT_DATA: dict[str, dict[str, Any]] = {
     "appointment": {"kind": _str(100, nullable=False, minLength=1)},
     "note": {"text": _str(5000, nullable=False, minLength=1)},
     "sleep": {"hours": {"type": "number", "minimum": 0, "maximum": 24}},
-    "exercise": {"activity": _str(100, nullable=False, minLength=1)},
+    "exercise": {
+        "activity": _str(100, nullable=False, minLength=1),
+        "minutes": _int(0, 1440),
+        "intensity": _enum("low", "moderate", "high"),
+    },
+    # posted by the web app's V2 client after each check-in
+    "daily_checkin_completed": {
+        "mood": _str(100, nullable=False, minLength=1),
+        "confidence": _int(1, 10, nullable=False),
+        "note": _str(5000),
+    },
 }
-_EVENT_REQUIRED = {"mood": ["mood"], "vital": ["kind", "value"]}
+_EVENT_REQUIRED = {
+    "mood": ["mood"],
+    "vital": ["kind", "value"],
+    "exercise": ["activity"],
+    "daily_checkin_completed": ["mood", "confidence"],
+}
+EVENT_TYPES = _enum(*EVENT_DATA)
 
 
 # Optional passwords (docs/accounts.md): 8-200 characters, hashed by the gateway, never stored or echoed.
@@ -175,12 +198,17 @@ REQUEST_BODIES: dict[str, dict[str, Any]] = {
         {
             "insight_type": _str(50, nullable=False, minLength=1),
             "action": _enum("viewed", "clicked", "dismissed", "refreshed", "liked", "saved"),
-            "insight_id": UUID,
+            "insight_id": INSIGHT_REF,
         },
         ["insight_type", "action"],
     ),
     "api.insight_feedback": _body(
-        {"insight_id": UUID, "helpful": {"type": "boolean"}, "comment": _str(2000)}, ["insight_id", "helpful"]
+        {
+            "insight_id": {**INSIGHT_REF, "type": "string", "minLength": 1},
+            "helpful": {"type": "boolean"},
+            "comment": _str(2000),
+        },
+        ["insight_id", "helpful"],
     ),
     "api.create_event": _body(
         {
@@ -209,7 +237,14 @@ QUERY_PARAMS: dict[str, list[tuple[str, dict[str, Any]]]] = {
     "api.timeline": [
         ("start_date", {"type": "string"}),
         ("end_date", {"type": "string"}),
-        ("event_types", {"type": "string"}),
+        (
+            "event_types",
+            {
+                "type": "string",
+                "description": "comma list of event types: " + ", ".join(EVENT_TYPES["enum"]),
+                "examples": ["mood,medication"],
+            },
+        ),
         ("limit", {"type": "integer", "minimum": 1, "maximum": 1000}),
         ("before", {"type": "string"}),
         ("include_history", {"type": "boolean"}),

@@ -73,6 +73,7 @@ ROUTES: tuple[Route, ...] = (
     Route(PUT, "/api/users/me", "api.update_me"),
     Route(GET, "/api/users/profile", "api.profile", read_only=True),
     Route(PATCH, "/api/users/baseline", "api.update_baseline"),
+    Route(POST, "/api/users/complete-onboarding", "api.complete_onboarding"),
     Route(PATCH, "/api/users/cycle-stage", "api.update_cycle_stage"),
     Route(PATCH, "/api/users/medication-status", "api.update_medication_status"),
     # daily check-ins (V1 API) — literal paths before {id} ------------------------------------------------

@@ -278,6 +278,26 @@ def test_baseline(client: TestClient) -> None:
     assert assert_success(client.get("/api/users/me", headers=bearer(token)))["user"] == body["user"]
 
 
+@covers("POST /api/users/complete-onboarding")
+def test_complete_onboarding(client: TestClient) -> None:
+    """The web app's scripts send it with a token and no body; the original answer, and the gate opens."""
+    token, user = signup(client, onboarding_path="test", baseline_completed=False)
+    assert user["baseline_completed"] is False
+    assert client.get("/api/insights/daily", headers=bearer(token)).status_code == 403
+    r = client.post("/api/users/complete-onboarding", headers=bearer(token))
+    assert r.status_code == 200, r.text
+    assert r.json() == {"success": True, "message": "Onboarding completed successfully"}
+    me = assert_success(client.get("/api/users/me", headers=bearer(token)))["user"]
+    assert me["baseline_completed"] is True
+    assert {k: v for k, v in me.items() if k != "baseline_completed"} == {
+        k: v for k, v in user.items() if k != "baseline_completed"
+    }, "nothing else changes"
+    assert_success(client.get("/api/insights/daily", headers=bearer(token)))
+    again = client.post("/api/users/complete-onboarding", headers=bearer(token), json={"baseline_completed": False})
+    assert again.json() == r.json(), "a body changes nothing"
+    assert assert_success(client.get("/api/users/me", headers=bearer(token)))["user"]["baseline_completed"] is True
+
+
 @covers("PATCH /api/users/cycle-stage")
 def test_cycle_stage_derives_medication_status(client: TestClient) -> None:
     token, _ = signup(client)
@@ -709,6 +729,7 @@ EMPTY_BODY = {
     "PUT /api/users/me": (200, None),
     "PUT /api/users/password": (400, "new_password is required"),
     "PATCH /api/users/baseline": (200, None),
+    "POST /api/users/complete-onboarding": (200, None),
     "PATCH /api/users/cycle-stage": (400, "cycle_stage is required"),
     "PATCH /api/users/medication-status": (400, "medication_status is required"),
     "POST /api/checkins": (400, MISSING_FIELDS),

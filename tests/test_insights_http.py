@@ -27,6 +27,7 @@ METRIC_KEYS = {
     "checkInStreak",
     "totalCheckIns",
     "insightEngagementRate",
+    "insightInteractionRate",
     "copingStrategiesUsed",
     "mostEffectiveStrategy",
     "partnerInvolvementRate",
@@ -142,12 +143,17 @@ def test_engagement_and_feedback_are_per_user(client: TestClient) -> None:
     r = client.post(
         "/api/insights/engagement", headers=ha, json={"insight_type": "d", "action": "liked", "insight_id": ib}
     )
-    assert r.status_code == 404 and r.json()["error"] == "Insight not found", "B's insight is invisible to A"
+    assert r.status_code == 200 and r.json() == {"success": True, "message": "Engagement recorded"}, (
+        "B's insight is not linked: kept as A's own reference, answered like any unknown id"
+    )
     client.post("/api/insights/engagement", headers=hb, json={"insight_type": "micro", "action": "dismissed"})
 
     a = client.get("/api/insights/engagement", headers=ha).json()["engagement"]
     assert a["summary"]["insights_viewed"] == 1 and a["summary"]["engagement_rate"] == 100
-    assert [(i["insight_type"], i["viewed"], i["saved"], i["total"]) for i in a["insights"]] == [("daily", 1, 1, 2)]
+    assert [(i["insight_type"], i["viewed"], i["saved"], i["total"]) for i in a["insights"]] == [
+        ("daily", 1, 1, 2),
+        ("d", 0, 0, 1),
+    ]
     b = client.get("/api/insights/engagement", headers=hb).json()["engagement"]
     assert b["summary"]["insights_viewed"] == 0 and b["summary"]["engagement_rate"] == 0
     assert [(i["insight_type"], i["dismissed"]) for i in b["insights"]] == [("micro", 1)]
@@ -164,8 +170,11 @@ def test_engagement_and_feedback_are_per_user(client: TestClient) -> None:
     r = client.post("/api/insights/feedback", headers=ha, json={"insight_id": ia, "helpful": False, "comment": "meh"})
     assert r.status_code == 200 and r.json()["feedback"]["helpful"] is False
     r = client.post("/api/insights/feedback", headers=hb, json={"insight_id": ia, "helpful": True})
-    assert r.status_code == 404
-    assert client.get("/api/users/metrics", headers=ha).json()["metrics"]["insightEngagementRate"] == 100
+    assert r.status_code == 200 and r.json()["feedback"]["linked"] is False, "A's insight is not linked by B"
+    metrics = client.get("/api/users/metrics", headers=ha).json()["metrics"]
+    assert metrics["insightInteractionRate"] == 100, "A's engagement with A's insights"
+    assert metrics["insightEngagementRate"] == 0, "the daily check-in rate: no check-in yet"
+    assert client.get("/api/users/metrics", headers=hb).json()["metrics"]["insightInteractionRate"] == 0
 
 
 def test_metrics_and_questions(client: TestClient) -> None:
@@ -245,3 +254,78 @@ def test_two_sessions_ask_for_the_first_insight_of_the_day(db_url: str) -> None:
     with psycopg.connect(db_url) as check:
         count = check.execute("SELECT count(*) FROM public.insights").fetchone()
         assert count == (1,)
+
+
+def _ask_daily(conn: psycopg.Connection, claims: str) -> str:
+    """api.daily_insight as the gateway calls it (claims and role transaction-local); the transaction stays open."""
+    conn.execute("SELECT set_config('request.jwt.claims', %s, true), set_config('role', 'novara_api', true)", [claims])
+    row = conn.execute("SELECT api.daily_insight() #>> '{insight,id}'").fetchone()
+    assert row is not None
+    return str(row[0])
+
+
+def _checkin(db_url: str, claims: str, body: dict[str, Any]) -> None:
+    with psycopg.connect(db_url) as conn:
+        conn.execute("SELECT set_config('request.jwt.claims', %s, true)", [claims])
+        conn.execute("SELECT api.create_checkin(%s::jsonb)", [json.dumps(body)])
+
+
+def _insight_ids(db_url: str) -> list[str]:
+    with psycopg.connect(db_url) as conn:
+        return [str(r[0]) for r in conn.execute("SELECT id FROM public.insights ORDER BY created_at, id").fetchall()]
+
+
+def test_after_a_checkin_two_sessions_store_one_new_insight(db_url: str) -> None:
+    """The inputs changed: the first session stores the new insight; the second waits for it on the unique
+    (user, day, inputs) index and returns the same row. Then a burst of sessions at once: still one row."""
+    email = f"race-{uuid.uuid4().hex[:8]}@example.com"
+    claims = json.dumps({"email": email})
+    with psycopg.connect(db_url, autocommit=True) as setup:
+        setup.execute("SELECT set_config('request.jwt.claims', %s, false)", [claims])
+        setup.execute("SELECT api.signup(%s::jsonb)", [json.dumps({"email": email, "baseline_completed": True})])
+        first = _ask_daily(setup, claims)
+    _checkin(db_url, claims, {"mood_today": "anxious", "confidence_today": 3, "anxiety_level": 9})
+    results: list[str] = []
+    with psycopg.connect(db_url) as one, psycopg.connect(db_url) as two, psycopg.connect(db_url) as watch:
+        results.append(_ask_daily(one, claims))  # the new insight, not yet committed
+        waiter = two.info.backend_pid
+
+        def second_session() -> None:
+            results.append(_ask_daily(two, claims))
+            two.commit()
+
+        thread = threading.Thread(target=second_session)
+        thread.start()
+        waiting = False
+        for _ in range(600):  # until the second session waits on a lock (at most a minute on a busy machine)
+            row = watch.execute("SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s", [waiter]).fetchone()
+            watch.commit()
+            if row is not None and row[0] == "Lock":
+                waiting = True
+                break
+            thread.join(timeout=0.1)
+        assert waiting, "the second session waits for the first one's row"
+        one.commit()
+        thread.join(timeout=60)
+        assert not thread.is_alive()
+    assert len(results) == 2 and results[0] == results[1] != first
+    assert _insight_ids(db_url) == [first, results[0]], "one new row; the earlier insight stays"
+
+    _checkin(db_url, claims, {"mood_today": "hopeful", "confidence_today": 7, "date_submitted": "2025-01-01"})
+    sessions = 6
+    barrier = threading.Barrier(sessions)
+    burst: list[str] = [""] * sessions
+
+    def ask(i: int) -> None:
+        with psycopg.connect(db_url) as conn:
+            barrier.wait(timeout=60)
+            burst[i] = _ask_daily(conn, claims)
+            conn.commit()
+
+    threads = [threading.Thread(target=ask, args=(i,)) for i in range(sessions)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert len(set(burst)) == 1 and burst[0] not in ("", first, results[0]), burst
+    assert _insight_ids(db_url) == [first, results[0], burst[0]]

@@ -9,6 +9,8 @@ every {param} of a path template declared as a required path parameter (and no u
 from __future__ import annotations
 
 import re
+import uuid
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -190,3 +192,149 @@ def test_links_point_to_operations(doc: dict[str, Any]) -> None:
     for link in links:
         assert link["operationId"] in ids, link
         assert link["parameters"] == {"id": "$response.body#/checkin/id"}
+
+
+# ------------------------------------------------------------------------- accepted values against the database
+
+
+def enums(doc: dict[str, Any]) -> list[tuple[str, str, str, list[str], dict[str, Any]]]:
+    """Every enum a client may send: (operation, where: query | body | event_data, field, values, context)."""
+    out: list[tuple[str, str, str, list[str], dict[str, Any]]] = []
+    for path, method, op, _ in operations(doc):
+        where = f"{method.upper()} {path}"
+        for p in op.get("parameters", []):
+            if "enum" in p.get("schema", {}):
+                out.append((where, "query", p["name"], p["schema"]["enum"], {}))
+        schema = op.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema")
+        if not schema:
+            continue
+        for name, prop in schema["properties"].items():
+            if "enum" in prop:
+                out.append((where, "body", name, prop["enum"], {"schema": schema}))
+        for alternative in schema.get("oneOf", []):
+            data = alternative["properties"]["event_data"]
+            event_type = alternative["properties"]["event_type"]["const"]
+            for name, prop in data["properties"].items():
+                if "enum" in prop:
+                    out.append((where, "event_data", name, prop["enum"], {"schema": data, "event_type": event_type}))
+    return out
+
+
+def valid_value(prop: dict[str, Any]) -> Any:
+    """A value the schema `prop` accepts (the first enum value, the minimum, a unique email...)."""
+    if "enum" in prop:
+        return prop["enum"][0]
+    kind = prop.get("type")
+    kind = next(t for t in kind if t != "null") if isinstance(kind, list) else kind
+    if prop.get("format") == "email":
+        return f"enum-{uuid.uuid4().hex[:10]}@example.com"
+    return {
+        "string": "x" * max(1, prop.get("minLength", 1)),
+        "integer": prop.get("minimum", 1),
+        "number": prop.get("minimum", 1),
+        "boolean": True,
+        "object": {},
+        "array": [],
+    }[kind]
+
+
+def required_sample(schema: dict[str, Any]) -> dict[str, Any]:
+    return {name: valid_value(schema["properties"][name]) for name in schema.get("required", [])}
+
+
+def test_every_enum_is_what_the_database_accepts(
+    doc: dict[str, Any], client: TestClient, postgresql: psycopg.Connection
+) -> None:
+    """The accepted values the document lists for each route are exactly those the SQL accepts: an unknown
+    value sent to that route is refused with 400 naming the field and its `allowed` values, equal to the
+    document's; the registry-driven lists (event types, their event_data enums, medication_taken) equal the
+    database's rows both ways."""
+    found = enums(doc)
+    known = {(w, f) for w, _, f, _, _ in found}
+    assert {
+        ("POST /api/users", "cycle_stage"),
+        ("POST /api/auth/signup", "medication_status"),
+        ("PUT /api/users/me", "cycle_stage"),
+        ("PATCH /api/users/cycle-stage", "cycle_stage"),
+        ("PATCH /api/users/medication-status", "medication_status"),
+        ("POST /api/checkins", "medication_taken"),
+        ("PUT /api/checkins/{id}", "medication_taken"),
+        ("POST /api/daily-checkin-enhanced", "medication_taken"),
+        ("POST /api/insights/engagement", "action"),
+        ("GET /api/v2/analytics", "timeframe"),
+        ("POST /api/v2/health/events", "event_type"),
+        ("POST /api/v2/health/events", "action"),
+        ("POST /api/v2/health/events", "status"),
+        ("POST /api/v2/health/events", "intensity"),
+    } <= known, known
+    signup = client.post("/api/auth/signup", json={"email": f"enum-{uuid.uuid4().hex[:10]}@example.com"})
+    h = {"Authorization": f"Bearer {signup.json()['token']}"}
+    checkin = client.post("/api/checkins", headers=h, json={"mood_today": "ok", "confidence_today": 5})
+    checkin_id = checkin.json()["checkin"]["id"]
+    bogus = "not-an-accepted-value"
+    for where, location, field, values, context in found:
+        method, path = where.split(" ", 1)
+        path = path.replace("{id}", checkin_id)
+        if location == "query":
+            r = client.request(method, f"{path}?{field}={bogus}", headers=h)
+            named = field
+        elif location == "body":
+            r = client.request(method, path, headers=h, json={**required_sample(context["schema"]), field: bogus})
+            named = field
+        else:
+            data = {**required_sample(context["schema"]), field: bogus}
+            r = client.request(method, path, headers=h, json={"event_type": context["event_type"], "event_data": data})
+            named = f"event_data.{field}"
+        assert r.status_code == 400, (where, field, r.text)
+        body = r.json()
+        assert body["field"] == named, (where, field, body)
+        assert sorted(body["allowed"]) == sorted(values), (where, field, body["allowed"], values)
+
+    # the registry, both ways: every registered type and every enum of its rules is in the document
+    registry = dict(postgresql.execute("SELECT event_type, rules FROM public.event_types").fetchall())
+    create_event = doc["paths"]["/api/v2/health/events"]["post"]["requestBody"]["content"]["application/json"]
+    assert sorted(create_event["schema"]["properties"]["event_type"]["enum"]) == sorted(registry)
+    documented = {
+        a["properties"]["event_type"]["const"]: a["properties"]["event_data"] for a in create_event["schema"]["oneOf"]
+    }
+    assert documented.keys() == registry.keys()
+    for event_type, rules in registry.items():
+        data = documented[event_type]
+        assert sorted(data.get("required", [])) == sorted(rules.get("required", [])), event_type
+        for key, rule in rules.get("properties", {}).items():
+            if "enum" in rule:
+                assert data["properties"][key]["enum"] == rule["enum"], (event_type, key)
+    timeline = doc["paths"]["/api/v2/health/timeline"]["get"]["parameters"]
+    (event_types,) = [p for p in timeline if p["name"] == "event_types"]
+    assert sorted(event_types["schema"]["description"].split(": ", 1)[1].split(", ")) == sorted(registry)
+    row = postgresql.execute("SELECT allowed FROM public.checkin_fields WHERE field = 'medication_taken'").fetchone()
+    assert row is not None
+    checkin_body = doc["paths"]["/api/checkins"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    assert checkin_body["properties"]["medication_taken"]["enum"] == row[0]
+
+
+def test_readme_lists_every_enum(doc: dict[str, Any]) -> None:
+    """README's "Accepted values" table holds a row for each enum of each route, with the same values."""
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    section = readme.split("### Accepted values", 1)[1].split("\n## ", 1)[0]
+    rows = [
+        [cell.strip() for cell in line.strip().strip("|").split("|")]
+        for line in section.splitlines()
+        if line.startswith("| `")
+    ]
+    assert len(rows) >= 9, rows
+    used: set[int] = set()
+    for where, location, field, values, context in enums(doc):
+        label = f"`event_data.{field}`" if location == "event_data" else f"`{field}`"
+        matches = [
+            i
+            for i, (name, routes, _) in enumerate(rows)
+            if name == label
+            and f"`{where}`" in routes
+            and (location != "event_data" or f"`{context['event_type']}`" in routes)
+        ]
+        assert len(matches) == 1, (where, field, matches)
+        listed = {v for v in re.findall(r"`([^`]+)`", rows[matches[0]][2]) if v != "public.event_types"}
+        assert listed == set(values), (where, field, listed ^ set(values))
+        used.add(matches[0])
+    assert used == set(range(len(rows))), "a row of the table names no enum of the document"

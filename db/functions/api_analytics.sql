@@ -38,7 +38,7 @@ BEGIN
         'week'
     );
     v_days := CASE v_timeframe WHEN 'week' THEN 7 WHEN 'month' THEN 30 ELSE 90 END;
-    v_end := core.local_date(uid);
+    v_end := core.user_today(uid);
     v_start := v_end - (v_days - 1);
 
     -- Every figure comes from the live view (the current log), never from the materialized views. The

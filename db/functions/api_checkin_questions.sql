@@ -22,7 +22,7 @@ DECLARE
 BEGIN
     v_date := coalesce(
         core.parse_date(core.check_value('date', coalesce(args, '{}'::jsonb) -> 'date', 'string') #>> '{}', 'date'),
-        core.local_date(uid)
+        core.user_today(uid)
     );
     SELECT p.* INTO prof FROM public.user_profiles AS p WHERE p.user_id = uid;
     facts := jsonb_build_object(
@@ -95,8 +95,8 @@ $$;
 ALTER FUNCTION api.checkin_questions(jsonb) OWNER TO novara_definer;
 
 COMMENT ON FUNCTION api.checkin_questions(jsonb) IS
-'GET /api/checkins/questions. args date? (YYYY-MM-DD, default the caller''s local today). {success, questions: '
-'[{id, type, question, placeholder?, min?, max?, options?, required, priority, context?}], metadata: {date, '
+'GET /api/checkins/questions. args date? (YYYY-MM-DD, default the caller''s today, core.user_today). {success, '
+'questions: [{id, type, question, placeholder?, min?, max?, options?, required, priority, context?}], metadata: {date, '
 'focus_dimension, focus_label, focus_reason, rotation_dimension, rotation_day, total_questions, required_questions}, '
 'personalization_summary}: the always-asked questions plus those of the focus dimension (core.focus_dimension). '
 'NV400 bad date; NV401/NV404.';

@@ -61,7 +61,7 @@ BEGIN
     facts := facts || jsonb_build_object(
         'name', coalesce(btrim(facts ->> 'nickname'), 'friend'),
         'low_confidence_area',
-        core.focus_dimension(facts, core.local_date(uid)) -> 'low_confidence_areas' -> 0
+        core.focus_dimension(facts, core.user_today(uid)) -> 'low_confidence_areas' -> 0
     );
 
     IF cd IS NOT NULL THEN

@@ -1,5 +1,6 @@
--- GET /api/insights/daily (contract 5): the caller's insight of the local day, generated once from the rules
--- (public.insight_rules, rule_set 'daily') over the last 7 local days of check-ins and stored in insights.
+-- GET /api/insights/daily (contract 5): the caller's insight of the day, from the rules (public.insight_rules,
+-- rule_set 'daily') over the last 7 local days of check-ins, stored in insights and reused only while what it
+-- was computed from is unchanged (core.daily_insight_inputs).
 
 -- SECURITY DEFINER: the gateway role has no table privileges; row-level security still applies since the
 -- owner novara_definer is not BYPASSRLS.
@@ -16,6 +17,7 @@ DECLARE
     today date;
     ins public.insights;
     facts jsonb;
+    v_inputs text;
     r public.insight_rules;
 BEGIN
     -- Legacy (V1-mode) writes committed before this request are imported first (docs/v1-v2-sync.md).
@@ -36,20 +38,24 @@ BEGIN
             ));
     END IF;
 
-    today := core.local_date(uid);
+    today := core.user_today(uid);
+    facts := core.daily_insight_facts(uid, today) || jsonb_build_object('name', coalesce(prof.nickname, 'friend'));
+    v_inputs := core.daily_insight_inputs(uid, facts);
     SELECT i.* INTO ins
     FROM public.insights AS i
-    WHERE i.user_id = uid AND i.local_date = today AND i.category = 'daily';
+    WHERE
+        i.user_id = uid AND i.local_date = today AND i.category = 'daily' AND i.inputs_fingerprint = v_inputs;
 
     IF NOT FOUND THEN
-        facts := core.daily_insight_facts(uid, today) || jsonb_build_object('name', coalesce(prof.nickname, 'friend'));
         SELECT m.* INTO r FROM core.matching_rules('daily', facts) AS m ORDER BY m.priority DESC, m.rule_key LIMIT 1;
         IF NOT FOUND THEN
             RAISE EXCEPTION 'api.daily_insight: no enabled daily rule matches (insight_rules needs a fallback rule)';
         END IF;
-        -- One per user and local day: of two concurrent first requests one inserts, the other takes its row.
+        -- One per user, day and inputs: of two concurrent requests over the same inputs one inserts, the other
+        -- waits for it on the unique index and takes its row. Earlier insights of the day stay in the history.
         INSERT INTO public.insights AS i (
-            user_id, insight_type, category, priority, title, message, icon, confidence, local_date, analysis_data
+            user_id, insight_type, category, priority, title, message, icon, confidence, local_date, analysis_data,
+            inputs_fingerprint, created_at
         ) VALUES (
             uid, r.insight_type, 'daily', r.priority,
             core.render_template(r.title, facts),
@@ -62,14 +68,19 @@ BEGIN
                 'date_range', (facts ->> 'window_start') || ' to ' || (facts ->> 'window_end'),
                 'rule', r.rule_key,
                 'facts', facts
-            )
+            ),
+            v_inputs,
+            -- The instant it was computed (generated_at): several insights of one transaction keep their order.
+            clock_timestamp()
         )
-        ON CONFLICT (user_id, local_date) WHERE category = 'daily' DO NOTHING
+        ON CONFLICT (user_id, local_date, inputs_fingerprint) WHERE category = 'daily' DO NOTHING
         RETURNING i.* INTO ins;
         IF ins.id IS NULL THEN
             SELECT i.* INTO STRICT ins
             FROM public.insights AS i
-            WHERE i.user_id = uid AND i.local_date = today AND i.category = 'daily';
+            WHERE
+                i.user_id = uid AND i.local_date = today AND i.category = 'daily'
+                AND i.inputs_fingerprint = v_inputs;
         END IF;
     END IF;
 
@@ -100,6 +111,8 @@ ALTER FUNCTION api.daily_insight(jsonb) OWNER TO novara_definer;
 
 COMMENT ON FUNCTION api.daily_insight(jsonb) IS
 'GET /api/insights/daily (writes: stores the day''s insight). {success, insight: {id, type, title, message, icon, '
-'confidence}, analysis_data: {checkins_analyzed, date_range, user_id, generated_at}}; the first call of a local '
-'day evaluates the daily rules over the last 7 local days and stores the insight, later calls return it. NV403 '
-'ONBOARDING_REQUIRED (requires_onboarding_completion, user_status) until baseline_completed; NV401/NV404.';
+'confidence}, analysis_data: {checkins_analyzed, date_range, user_id, generated_at}}: the daily rules over the '
+'last 7 local days ending on the caller''s today (core.user_today), stored; the stored insight is returned again '
+'only while its inputs are unchanged (core.daily_insight_inputs), else a new one is stored (earlier ones stay '
+'listed). NV403 ONBOARDING_REQUIRED (requires_onboarding_completion, user_status) until baseline_completed; '
+'NV401/NV404.';

@@ -25,7 +25,7 @@ BEGIN
     args := coalesce(args, '{}'::jsonb);
     v_date := coalesce(
         core.parse_date(core.check_value('date', args -> 'date', 'string') #>> '{}', 'date'),
-        core.local_date(uid)
+        core.user_today(uid)
     );
 
     SELECT m.checkin_completed, m.mood_score, m.avg_confidence
@@ -85,6 +85,6 @@ $$;
 ALTER FUNCTION api.daily_summary(jsonb) OWNER TO novara_definer;
 
 COMMENT ON FUNCTION api.daily_summary(jsonb) IS
-'GET /api/v2/health/daily-summary. args date (YYYY-MM-DD, default the caller''s local today). {success, summary: '
-'{date, user_id, check_in_completed, mood_score, confidence_score, medication_taken, events (live, newest '
+'GET /api/v2/health/daily-summary. args date (YYYY-MM-DD, default the caller''s today, core.user_today). {success, '
+'summary: {date, user_id, check_in_completed, mood_score, confidence_score, medication_taken, events (live, newest '
 'first), insights}, schema_version}; scores from user_daily_metrics_live, so never stale.';

@@ -14,7 +14,7 @@ DECLARE
 BEGIN
     -- Legacy (V1-mode) writes committed before this request are imported first (docs/v1-v2-sync.md).
     PERFORM core.sync_legacy_checkins(uid);
-    RETURN jsonb_build_object('success', TRUE, 'engagement', core.engagement_summary(uid, core.local_date(uid)));
+    RETURN jsonb_build_object('success', TRUE, 'engagement', core.engagement_summary(uid, core.user_today(uid)));
 END
 $$;
 

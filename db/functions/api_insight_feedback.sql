@@ -1,4 +1,4 @@
--- POST /api/insights/feedback (contract 5): was one of the caller's insights helpful?
+-- POST /api/insights/feedback (contract 5): was an insight the caller was shown helpful?
 
 -- SECURITY DEFINER: the gateway role has no table privileges; row-level security still applies since the
 -- owner novara_definer is not BYPASSRLS.
@@ -13,6 +13,7 @@ DECLARE
     uid uuid := core.require_user();
     a jsonb := coalesce(args, '{}'::jsonb);
     v_insight uuid;
+    v_ref text;
     v_helpful boolean;
     v_comment text;
     fb public.insight_feedback;
@@ -21,26 +22,37 @@ BEGIN
         PERFORM core.fail(400, 'Missing required fields: insight_id, helpful', 'VALIDATION_ERROR',
             jsonb_build_object('fields', jsonb_build_array('insight_id', 'helpful')));
     END IF;
-    v_insight := core.parse_uuid(core.check_value('insight_id', a -> 'insight_id', 'string') #>> '{}', 'insight_id');
+    -- The app's own ids are kept as the client's reference (core.insight_reference); only blank is refused.
+    SELECT r.insight_id, r.client_ref INTO v_insight, v_ref FROM core.insight_reference(uid, a -> 'insight_id') AS r;
+    IF v_insight IS NULL AND v_ref IS NULL THEN
+        PERFORM core.fail(400, 'insight_id must not be empty', 'VALIDATION_ERROR',
+            jsonb_build_object('field', 'insight_id'));
+    END IF;
     v_helpful := (core.check_value('helpful', a -> 'helpful', 'boolean') #>> '{}')::boolean;
     v_comment := nullif(btrim(core.check_value('comment', a -> 'comment', 'string', max_length => 2000) #>> '{}'), '');
-    IF NOT EXISTS (SELECT 1 FROM public.insights AS i WHERE i.id = v_insight AND i.user_id = uid) THEN
-        PERFORM core.fail(404, 'Insight not found', 'NOT_FOUND');
-    END IF;
 
-    -- One answer per user and insight: a later answer replaces the earlier one (race-safe upsert).
-    INSERT INTO public.insight_feedback AS f (user_id, insight_id, helpful, comment)
-    VALUES (uid, v_insight, v_helpful, v_comment)
-    ON CONFLICT (user_id, insight_id) DO UPDATE
-        SET helpful = excluded.helpful, comment = excluded.comment, updated_at = now()
-    RETURNING f.* INTO fb;
+    -- One answer per user and insight (or reference): a later answer replaces the earlier one (race-safe upsert).
+    IF v_insight IS NOT NULL THEN
+        INSERT INTO public.insight_feedback AS f (user_id, insight_id, helpful, comment)
+        VALUES (uid, v_insight, v_helpful, v_comment)
+        ON CONFLICT (user_id, insight_id) DO UPDATE
+            SET helpful = excluded.helpful, comment = excluded.comment, updated_at = now()
+        RETURNING f.* INTO fb;
+    ELSE
+        INSERT INTO public.insight_feedback AS f (user_id, client_ref, helpful, comment)
+        VALUES (uid, v_ref, v_helpful, v_comment)
+        ON CONFLICT (user_id, client_ref) WHERE client_ref IS NOT NULL DO UPDATE
+            SET helpful = excluded.helpful, comment = excluded.comment, updated_at = now()
+        RETURNING f.* INTO fb;
+    END IF;
 
     RETURN jsonb_build_object(
         'success', TRUE,
         'message', 'Feedback recorded',
         'feedback', jsonb_build_object(
             'id', fb.id,
-            'insight_id', fb.insight_id,
+            'insight_id', coalesce(fb.insight_id::text, fb.client_ref),
+            'linked', fb.insight_id IS NOT NULL,
             'helpful', fb.helpful,
             'comment', fb.comment,
             'created_at', core.iso(fb.created_at),
@@ -53,6 +65,8 @@ $$;
 ALTER FUNCTION api.insight_feedback(jsonb) OWNER TO novara_definer;
 
 COMMENT ON FUNCTION api.insight_feedback(jsonb) IS
-'POST /api/insights/feedback. args insight_id (one of the caller''s insights), helpful (boolean), comment? '
-'(<= 2000). Stores or replaces the caller''s answer for that insight; {success, message, feedback}. NV400 Missing '
-'required fields: insight_id, helpful / invalid field; NV404 Insight not found.';
+'POST /api/insights/feedback. args insight_id (any string <= 200: the UUID of one of the caller''s insights is '
+'linked, anything else is kept as the client''s reference; core.insight_reference), helpful (boolean), comment? '
+'(<= 2000). Stores or replaces the caller''s answer for that insight or reference; {success, message, feedback: '
+'{id, insight_id, linked, helpful, comment, created_at, updated_at}}. NV400 Missing required fields: insight_id, '
+'helpful / invalid field.';

@@ -11,7 +11,7 @@ SET search_path = pg_catalog
 AS $$
 DECLARE
     uid uuid := core.require_user();
-    today date := core.local_date(uid);
+    today date := core.user_today(uid);
     last_date date;
     vals jsonb;
 BEGIN

@@ -12,7 +12,7 @@ SET search_path = pg_catalog
 AS $$
 DECLARE
     uid uuid := core.require_user();
-    today date := core.local_date(uid);
+    today date := core.user_today(uid);
     facts jsonb;
     r public.insight_rules;
 BEGIN

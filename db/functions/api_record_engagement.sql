@@ -15,6 +15,7 @@ DECLARE
     v_type text;
     v_action text;
     v_insight uuid;
+    v_ref text;
 BEGIN
     IF nullif(a -> 'insight_type', 'null'::jsonb) IS NULL OR nullif(a -> 'action', 'null'::jsonb) IS NULL THEN
         PERFORM core.fail(400, 'Missing required fields: insight_type, action', 'VALIDATION_ERROR',
@@ -24,15 +25,11 @@ BEGIN
         #>> '{}');
     v_action := core.check_value('action', a -> 'action', 'enum',
         allowed => ARRAY['viewed', 'clicked', 'dismissed', 'refreshed', 'liked', 'saved']) #>> '{}';
-    v_insight := core.parse_uuid(core.check_value('insight_id', a -> 'insight_id', 'string') #>> '{}', 'insight_id');
-    IF v_insight IS NOT NULL AND NOT EXISTS (
-        SELECT 1 FROM public.insights AS i WHERE i.id = v_insight AND i.user_id = uid
-    ) THEN
-        PERFORM core.fail(404, 'Insight not found', 'NOT_FOUND');
-    END IF;
+    -- The app's own ids ("no_data_1796605127098") are kept as the client's reference (core.insight_reference).
+    SELECT r.insight_id, r.client_ref INTO v_insight, v_ref FROM core.insight_reference(uid, a -> 'insight_id') AS r;
 
-    INSERT INTO public.insight_engagement (user_id, insight_id, insight_type, action, local_date)
-    VALUES (uid, v_insight, v_type, v_action, core.local_date(uid));
+    INSERT INTO public.insight_engagement (user_id, insight_id, client_ref, insight_type, action, local_date)
+    VALUES (uid, v_insight, v_ref, v_type, v_action, core.user_today(uid));
     RETURN jsonb_build_object('success', TRUE, 'message', 'Engagement recorded');
 END
 $$;
@@ -41,5 +38,6 @@ ALTER FUNCTION api.record_engagement(jsonb) OWNER TO novara_definer;
 
 COMMENT ON FUNCTION api.record_engagement(jsonb) IS
 'POST /api/insights/engagement. args insight_type (string <= 50), action (viewed | clicked | dismissed | refreshed | '
-'liked | saved), insight_id? (one of the caller''s insights). Stores a row; {success, message}. NV400 missing or '
-'invalid field; NV404 Insight not found (unknown or another user''s insight_id).';
+'liked | saved), insight_id? (any string <= 200: the UUID of one of the caller''s insights links the row, anything '
+'else is kept as the client''s reference; core.insight_reference). Stores a row; {success, message}. NV400 '
+'missing or invalid field.';

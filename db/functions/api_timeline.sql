@@ -51,7 +51,7 @@ BEGIN
             v_from := core.parse_instant(v_start, 'start_date');
         END IF;
     ELSIF v_end IS NULL THEN
-        v_from := (core.local_date(uid) - 29)::timestamp AT TIME ZONE v_tz;
+        v_from := (core.user_today(uid) - 29)::timestamp AT TIME ZONE v_tz;
     ELSIF v_end ~ date_re THEN
         v_from := (core.parse_date(v_end, 'end_date') - 29)::timestamp AT TIME ZONE v_tz;
     ELSE

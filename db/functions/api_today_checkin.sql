@@ -11,7 +11,7 @@ SET search_path = pg_catalog
 AS $$
 DECLARE
     uid uuid := core.require_user();
-    today date := core.local_date(uid);
+    today date := core.user_today(uid);
     item jsonb;
 BEGIN
     -- Legacy (V1-mode) writes committed before this request are imported first (docs/v1-v2-sync.md).
@@ -27,5 +27,5 @@ $$;
 ALTER FUNCTION api.today_checkin(jsonb) OWNER TO novara_definer;
 
 COMMENT ON FUNCTION api.today_checkin(jsonb) IS
-'GET /api/checkins/today: {success, hasCheckedIn, checkin (item or null), date} for the caller''s local '
-'today (profile timezone). args unused.';
+'GET /api/checkins/today: {success, hasCheckedIn, checkin (item or null), date} for the caller''s '
+'today (core.user_today: never before their latest check-in date). args unused.';

@@ -14,7 +14,7 @@ DECLARE
 BEGIN
     -- Legacy (V1-mode) writes committed before this request are imported first (docs/v1-v2-sync.md).
     PERFORM core.sync_legacy_checkins(uid);
-    RETURN jsonb_build_object('success', TRUE, 'metrics', core.user_metrics(uid, core.local_date(uid)));
+    RETURN jsonb_build_object('success', TRUE, 'metrics', core.user_metrics(uid, core.user_today(uid)));
 END
 $$;
 
@@ -23,6 +23,6 @@ ALTER FUNCTION api.user_metrics(jsonb) OWNER TO novara_definer;
 COMMENT ON FUNCTION api.user_metrics(jsonb) IS
 'GET /api/users/metrics. {success, metrics: {medicationAdherenceRate, medicationAdherenceTrend, missedDosesLastWeek, '
 'totalMedicationCheckIns, averageMoodScore, currentPHQ4Score, phq4Trend, anxietyAverage, checkInStreak, '
-'totalCheckIns, insightEngagementRate, copingStrategiesUsed, mostEffectiveStrategy, partnerInvolvementRate, '
-'cycleCompletionProbability, riskFactors, protectiveFactors}} for the caller''s local today (core.user_metrics). '
-'NV401/NV404.';
+'totalCheckIns, insightEngagementRate (the daily check-in rate), insightInteractionRate, copingStrategiesUsed, '
+'mostEffectiveStrategy, partnerInvolvementRate, cycleCompletionProbability, riskFactors, protectiveFactors}} for the '
+'caller''s today (core.user_today; core.user_metrics; definitions in docs/metrics.md). NV401/NV404.';

@@ -11,7 +11,7 @@ SET search_path = pg_catalog
 AS $$
 DECLARE
     uid uuid := core.require_user();
-    today date := core.local_date(uid);
+    today date := core.user_today(uid);
     item jsonb;
 BEGIN
     SELECT core.legacy_item(d) INTO item
@@ -25,4 +25,4 @@ ALTER FUNCTION api.v1_today_checkin(jsonb) OWNER TO novara_definer;
 
 COMMENT ON FUNCTION api.v1_today_checkin(jsonb) IS
 'GET /api/checkins/today in V1 mode: {success, hasCheckedIn, checkin (item or null), date} for the caller''s '
-'local today, from daily_checkins. args unused.';
+'today (core.user_today), from daily_checkins. args unused.';

@@ -1,4 +1,4 @@
--- depends: functions/core_identity.sql
+-- depends: functions/core_identity.sql, functions/core_user_today.sql
 -- Writing V1 check-ins as events (design-v2.md, "A V1 check-in as events"): the date rules, the split of
 -- the answers into per-event payloads, and the three writes (record, correct, retract). A check-in is a
 -- group of health_events sharing correlation_id = the check-in's id, source 'checkin_v1'; live_checkins
@@ -15,11 +15,11 @@ DECLARE
     latest date;
 BEGIN
     IF value IS NULL OR jsonb_typeof(value) = 'null' THEN
-        RETURN core.local_date(p_user_id, p_now);
+        RETURN core.user_today(p_user_id, p_now);
     END IF;
     d := core.parse_date(value #>> '{}', 'date_submitted');
     -- "Not later than tomorrow in any timezone": the latest today on Earth is at UTC+14.
-    latest := ((p_now AT TIME ZONE 'UTC') + INTERVAL '14 hours')::date + 1;
+    latest := core.latest_calendar_date(p_now) + 1;
     IF d > latest THEN
         PERFORM core.fail(400, 'date_submitted must not be later than tomorrow', 'VALIDATION_ERROR',
             jsonb_build_object('field', 'date_submitted'));
@@ -34,7 +34,7 @@ $$;
 
 COMMENT ON FUNCTION core.checkin_date(jsonb, uuid, timestamptz) IS
 'The date_submitted of a check-in: the given YYYY-MM-DD verbatim (2000-01-01 .. tomorrow at UTC+14, else '
-'NV400 naming date_submitted), or when absent/null the user''s local date at p_now (default now()).';
+'NV400 naming date_submitted), or when absent/null the user''s today at p_now (core.user_today; default now()).';
 
 CREATE OR REPLACE FUNCTION core.checkin_occurred_at(p_user_id uuid, p_date date, p_now timestamptz DEFAULT now())
 RETURNS timestamptz

@@ -15,7 +15,7 @@ AS $$
                 WHERE c.user_id = p_user_id AND c.local_date BETWEEN p_today - 29 AND p_today
             ),
             'insights_viewed', (
-                SELECT count(DISTINCT coalesce(g.insight_id::text, g.id::text))
+                SELECT count(DISTINCT coalesce(g.insight_id::text, 'ref:' || g.client_ref, g.id::text))
                 FROM public.insight_engagement AS g
                 WHERE g.user_id = p_user_id AND g.local_date BETWEEN p_today - 29 AND p_today AND g.action = 'viewed'
             ),
@@ -59,5 +59,6 @@ $$;
 
 COMMENT ON FUNCTION core.engagement_summary(uuid, date) IS
 '{summary: {checkins (live check-ins of the 30 local days ending p_today), insights_viewed (distinct insights '
-'viewed; a view without insight_id counts once), engagement_rate (core.insight_engagement_rate), period}, '
+'viewed: by stored insight, else by client reference; a view naming neither counts once), engagement_rate '
+'(core.insight_engagement_rate), period}, '
 'insights: [{insight_type, viewed, clicked, dismissed, refreshed, liked, saved, total, last_engaged_at}]}.';

@@ -180,6 +180,11 @@ BEGIN
         'checkins_last_30', v_last30,
         'tracking_days', v_tracking,
         'checkin_rate_30', least(100, round(100.0 * v_last30 / v_tracking))::integer,
+        -- The web app's "Daily Check-in Rate" (its insightEngagementRate): all check-ins over the whole local
+        -- days since the sign-up date (at least 1), as a percent capped at 100.
+        'days_since_signup', p_today - coalesce(v_signup, p_today),
+        'daily_checkin_rate', least(100, round(100.0 * v_total / greatest(1, p_today - coalesce(v_signup, p_today))))
+        ::integer,
         'engagement_rate', core.insight_engagement_rate(p_user_id, p_today - 29, p_today),
         'coping_strategies', v_coping,
         'coping_strategy_count', jsonb_array_length(v_coping),
@@ -190,8 +195,9 @@ $$;
 
 COMMENT ON FUNCTION core.metric_facts(uuid, date) IS
 'The facts behind GET /api/users/metrics for local day p_today (docs/metrics.md): 7-day adherence and its '
-'previous week, missed doses, mood/anxiety means, PHQ-4 latest/previous/trend, streak, totals, check-in rate, '
-'engagement rate, coping strategies (30 days), partner rate. Reads only the user''s rows through indexes.';
+'previous week, missed doses, mood/anxiety means, PHQ-4 latest/previous/trend, streak, totals, check-in rates '
+'(30 days; daily since sign-up), insight engagement rate, coping strategies (30 days), partner rate. Null when '
+'there is no data. Reads only the user''s rows through indexes.';
 
 CREATE OR REPLACE FUNCTION core.user_metrics(p_user_id uuid, p_today date)
 RETURNS jsonb
@@ -217,9 +223,12 @@ BEGIN
     INTO v_probability
     FROM core.matching_rules('completion', f) AS r;
 
+    -- The keys as the web app uses them (docs/metrics.md): a number wherever it does arithmetic, compares or
+    -- draws a bar without a null check (0 when there is no data: it shows "—" for a zero adherence), null only
+    -- where it tells "no data" from zero, a trend it can compare with 'stable', arrays never null.
     RETURN jsonb_build_object(
-        'medicationAdherenceRate', f -> 'adherence_rate',
-        'medicationAdherenceTrend', f -> 'adherence_trend',
+        'medicationAdherenceRate', coalesce(nullif(f -> 'adherence_rate', 'null'), '0'),
+        'medicationAdherenceTrend', coalesce(nullif(f -> 'adherence_trend', 'null'), '"stable"'),
         'missedDosesLastWeek', f -> 'missed_doses_week',
         'totalMedicationCheckIns', f -> 'total_medication_checkins',
         'averageMoodScore', f -> 'average_mood',
@@ -228,10 +237,11 @@ BEGIN
         'anxietyAverage', f -> 'anxiety_average',
         'checkInStreak', f -> 'streak',
         'totalCheckIns', f -> 'total_checkins',
-        'insightEngagementRate', f -> 'engagement_rate',
+        'insightEngagementRate', f -> 'daily_checkin_rate',
+        'insightInteractionRate', f -> 'engagement_rate',
         'copingStrategiesUsed', f -> 'coping_strategies',
         'mostEffectiveStrategy', f -> 'most_effective_strategy',
-        'partnerInvolvementRate', f -> 'partner_rate',
+        'partnerInvolvementRate', coalesce(nullif(f -> 'partner_rate', 'null'), '0'),
         'cycleCompletionProbability', v_probability,
         'riskFactors', v_risks,
         'protectiveFactors', v_protective
@@ -240,6 +250,8 @@ END
 $$;
 
 COMMENT ON FUNCTION core.user_metrics(uuid, date) IS
-'The contract''s metrics object for local day p_today: figures from core.metric_facts; riskFactors and '
-'protectiveFactors = messages of the matching risk_factor / protective_factor rules (highest priority first); '
-'cycleCompletionProbability = sum of the matching completion rules'' score_delta, clamped to 5..95.';
+'The contract''s metrics object for local day p_today: figures from core.metric_facts, typed as the web app '
+'reads them (docs/metrics.md: insightEngagementRate is its daily check-in rate, insightInteractionRate the '
+'engagement with insights); riskFactors and protectiveFactors = messages of the matching risk_factor / '
+'protective_factor rules (highest priority first); cycleCompletionProbability = sum of the matching completion '
+'rules'' score_delta, clamped to 5..95.';

@@ -20,8 +20,11 @@ DECLARE
 BEGIN
     SELECT t.rules INTO v_rules FROM public.event_types AS t WHERE t.event_type = p_event_type;
     IF NOT FOUND THEN
+        -- The registered types are named, so a client (and the API docs' test) learns the accepted values.
         PERFORM core.fail(400, 'Unknown event_type: ' || coalesce(p_event_type, 'null'), 'VALIDATION_ERROR',
-            jsonb_build_object('field', 'event_type'));
+            jsonb_build_object('field', 'event_type', 'allowed', (
+                SELECT jsonb_agg(t.event_type ORDER BY t.event_type) FROM public.event_types AS t
+            )));
     END IF;
 
     IF p_data IS NULL OR jsonb_typeof(p_data) <> 'object' THEN

@@ -858,19 +858,23 @@ BEGIN
     );
     PERFORM tests.assert_eq(core.checkin_date('"2000-01-01"', la), DATE '2000-01-01');
     PERFORM tests.assert_eq(core.checkin_date('"2024-02-29"', la), DATE '2024-02-29');
-    -- a check-in dated tomorrow (allowed) is written at noon local of that date
+    -- without a date: today, written at now()
     PERFORM tests.as_user('la@example.com');
-    PERFORM api.create_checkin(jsonb_build_object('mood_today', 'ok', 'confidence_today', 5,
-        'date_submitted', to_char(core.local_date(la) + 1, 'YYYY-MM-DD')));
-    PERFORM tests.assert_eq(
-        (SELECT h.occurred_at FROM public.health_events AS h WHERE h.user_id = la),
-        (core.local_date(la) + 1 + TIME '12:00') AT TIME ZONE 'America/Los_Angeles'
-    );
     PERFORM api.create_checkin('{"mood_today": "ok", "confidence_today": 5}');
     PERFORM tests.assert_eq(
         (SELECT h.occurred_at FROM public.health_events AS h WHERE h.user_id = la AND h.local_date = core.local_date(la)),
         now(), 'today: occurred_at is now()'
     );
+    -- a check-in dated tomorrow (allowed) is written at noon local of that date
+    PERFORM api.create_checkin(jsonb_build_object('mood_today', 'ok', 'confidence_today', 5,
+        'date_submitted', to_char(core.local_date(la) + 1, 'YYYY-MM-DD')));
+    PERFORM tests.assert_eq(
+        (SELECT h.occurred_at FROM public.health_events AS h WHERE h.user_id = la AND h.local_date > core.local_date(la)),
+        (core.local_date(la) + 1 + TIME '12:00') AT TIME ZONE 'America/Los_Angeles'
+    );
+    -- the default date is the user's today (core.user_today), which that check-in may have moved: taken either way
+    PERFORM tests.assert_raises($q$SELECT api.create_checkin('{"mood_today": "ok", "confidence_today": 5}')$q$,
+        'NV409', 'You have already submitted a check-in for today.%');
 END
 $$;
 

@@ -24,7 +24,8 @@ DECLARE
         "appointment": {"kind": "scan", "scheduled_for": "2026-12-01T09:00:00Z", "anxiety": 8},
         "note": {"text": "A long day."},
         "sleep": {"hours": 7.5, "quality": 6},
-        "exercise": {"activity": "walk", "minutes": 30, "intensity": "low"}
+        "exercise": {"activity": "walk", "minutes": 30, "intensity": "low"},
+        "daily_checkin_completed": {"mood": "hopeful, anxious", "confidence": 7, "note": "Quick check-in"}
     }';
     t text;
 BEGIN
@@ -45,6 +46,44 @@ BEGIN
     PERFORM tests.assert_json_eq(
         core.validate_event_data('sleep', '{"hours": 0, "quality": null}'), '{"hours": 0, "quality": null}'
     );
+END
+$$;
+
+-- The web app's V2 client posts {"event_type": "daily_checkin_completed", "event_data": {mood, confidence, note}}
+-- after each check-in (note undefined when the check-in had none, so absent).
+CREATE OR REPLACE FUNCTION tests.test_daily_checkin_completed_is_registered()
+RETURNS void
+LANGUAGE plpgsql
+AS $$
+DECLARE
+    uid uuid := tests.make_user('ann@example.com');
+    ev jsonb;
+BEGIN
+    ev := api.create_event('{"event_type": "daily_checkin_completed",
+        "event_data": {"mood": "hopeful", "confidence": 7, "note": "Quick check-in: Took all medications"}}') -> 'event';
+    PERFORM tests.assert_eq(ev ->> 'event_type', 'daily_checkin_completed');
+    PERFORM tests.assert_eq(ev ->> 'user_id', uid::text);
+    PERFORM tests.assert_eq(ev ->> 'created_at', ev ->> 'recorded_at', 'created_at is the recording instant');
+    PERFORM tests.assert_eq(api.create_event('{"event_type": "daily_checkin_completed",
+        "event_data": {"mood": "tired", "confidence": "4"}}') #>> '{event,event_data}',
+        '{"mood": "tired", "confidence": 4}', 'note optional; an integer string normalised');
+    PERFORM tests.assert_raises($q$SELECT api.create_event('{"event_type": "daily_checkin_completed",
+        "event_data": {"confidence": 7}}')$q$, 'NV400', 'event_data.mood is required');
+    PERFORM tests.assert_raises($q$SELECT api.create_event('{"event_type": "daily_checkin_completed",
+        "event_data": {"mood": "ok"}}')$q$, 'NV400', 'event_data.confidence is required');
+    PERFORM tests.assert_raises($q$SELECT api.create_event('{"event_type": "daily_checkin_completed",
+        "event_data": {"mood": "ok", "confidence": 11}}')$q$, 'NV400', 'event_data.confidence must be between 1 and 10');
+    PERFORM tests.assert_raises($q$SELECT api.create_event('{"event_type": "daily_checkin_completed",
+        "event_data": {"mood": "ok", "confidence": 5, "note": 3}}')$q$, 'NV400', 'event_data.note must be a string');
+    -- the event is not a check-in: no window counts it
+    PERFORM tests.assert_eq(api.user_metrics() #>> '{metrics,totalCheckIns}', '0');
+    PERFORM tests.assert_eq(api.today_checkin() ->> 'hasCheckedIn', 'false');
+    -- an unknown type names the registered ones
+    PERFORM tests.assert_eq(tests.error_of($q$SELECT api.create_event('{"event_type": "weather",
+        "event_data": {}}')$q$) #> '{detail,allowed}', (SELECT jsonb_agg(t.event_type ORDER BY t.event_type)
+        FROM public.event_types AS t));
+    PERFORM tests.assert_true(tests.error_of($q$SELECT api.create_event('{"event_type": "weather",
+        "event_data": {}}')$q$) #> '{detail,allowed}' ? 'daily_checkin_completed');
 END
 $$;
 
@@ -139,7 +178,8 @@ BEGIN
     EXCEPTION WHEN OTHERS THEN
         GET STACKED DIAGNOSTICS d = PG_EXCEPTION_DETAIL;
     END;
-    PERFORM tests.assert_json_eq(d::jsonb, '{"code": "VALIDATION_ERROR", "field": "event_type"}');
+    PERFORM tests.assert_json_eq(d::jsonb - 'allowed', '{"code": "VALIDATION_ERROR", "field": "event_type"}');
+    PERFORM tests.assert_eq(jsonb_typeof(d::jsonb -> 'allowed'), 'array', 'and the registered types');
 END
 $$;
 
@@ -197,8 +237,8 @@ BEGIN
         'id', r.id, 'user_id', uid, 'event_type', 'mood', 'event_subtype', 'quick_check',
         'event_data', '{"mood": "confident", "confidence": 9, "note": "Great day!"}'::jsonb,
         'occurred_at', core.iso(now()), 'local_date', (now() AT TIME ZONE 'America/Los_Angeles')::date::text,
-        'recorded_at', core.iso(r.recorded_at), 'source', 'api_v2', 'correlation_id', NULL,
-        'related_event_id', NULL, 'action', 'record'
+        'recorded_at', core.iso(r.recorded_at), 'created_at', core.iso(r.recorded_at), 'source', 'api_v2',
+        'correlation_id', NULL, 'related_event_id', NULL, 'action', 'record'
     ));
     PERFORM tests.assert_eq(r.occurred_at, now(), 'occurred_at defaults to now');
     PERFORM tests.assert_eq(r.source_version, 'v2');

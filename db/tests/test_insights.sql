@@ -355,7 +355,10 @@ BEGIN
 END
 $$;
 
-CREATE OR REPLACE FUNCTION tests.test_daily_insight_stored_once_per_local_day()
+-- The stored insight of the day is returned again only while what it was computed from is unchanged: a new,
+-- corrected or retracted check-in (any later event), a new name or an edited rule gives a new one; the earlier
+-- ones stay in the history.
+CREATE OR REPLACE FUNCTION tests.test_daily_insight_reused_while_inputs_unchanged()
 RETURNS void
 LANGUAGE plpgsql
 AS $$
@@ -364,7 +367,10 @@ DECLARE
     today date := core.local_date(uid);
     r1 jsonb;
     r2 jsonb;
+    r3 jsonb;
+    hard uuid;
     row public.insights;
+    ids text[];
 BEGIN
     PERFORM tests.ins_checkin(today - 1, '{"mood_today": "hopeful", "confidence_today": 7}');
     r1 := api.daily_insight();
@@ -383,19 +389,58 @@ BEGIN
     PERFORM tests.assert_eq(row.priority, 1::smallint);
     PERFORM tests.assert_eq(row.analysis_data ->> 'rule', 'encouragement');
     PERFORM tests.assert_eq(row.analysis_data #>> '{facts,checkins_analyzed}', '1', 'the facts are kept');
+    PERFORM tests.assert_eq(row.inputs_fingerprint, core.daily_insight_inputs(uid,
+        core.daily_insight_facts(uid, today) || '{"name": "Ann"}'), 'the inputs are kept');
 
-    -- asking again the same local day returns the same insight, even after new data
-    PERFORM tests.ins_checkin(today, '{"mood_today": "devastated", "confidence_today": 1}');
-    r2 := api.daily_insight();
-    PERFORM tests.assert_json_eq(r2, r1, 'the same insight');
+    -- nothing changed: the same insight, nothing stored
+    PERFORM tests.assert_json_eq(api.daily_insight(), r1, 'asked twice: the same insight');
     PERFORM tests.assert_eq((SELECT count(*) FROM public.insights), 1::bigint, 'one row');
-    -- the daily summary lists it
-    PERFORM tests.assert_eq(api.daily_summary() #>> '{summary,insights,0,id}', row.id::text);
-    -- a stored insight of another day does not count for today
-    UPDATE public.insights SET local_date = today - 1 WHERE id = row.id;
-    PERFORM tests.assert_eq(api.daily_insight() #>> '{insight,type}', 'support_needed', 'a new day, a new insight');
-    PERFORM tests.assert_eq(api.daily_insight() #>> '{insight,confidence}', '0.78', '0.70 + 2 days x 0.04');
-    PERFORM tests.assert_eq((SELECT count(*) FROM public.insights), 2::bigint);
+
+    -- a new check-in: a new insight from it, the earlier one stays listed
+    hard := tests.ins_checkin(today, '{"mood_today": "devastated", "confidence_today": 1}');
+    r2 := api.daily_insight();
+    PERFORM tests.assert_eq(r2 #>> '{insight,type}', 'support_needed', 'computed from the new check-in');
+    PERFORM tests.assert_eq(r2 #>> '{insight,confidence}', '0.78', '0.70 + 2 days x 0.04');
+    PERFORM tests.assert_true(r2 #>> '{insight,id}' <> r1 #>> '{insight,id}', 'a new insight');
+    PERFORM tests.assert_json_eq(api.daily_insight(), r2, 'then reused while nothing changes');
+    PERFORM tests.assert_eq(
+        ARRAY(SELECT e ->> 'id' FROM jsonb_array_elements(api.list_insights() -> 'insights') AS e),
+        ARRAY[r2 #>> '{insight,id}', r1 #>> '{insight,id}'], 'the history, newest first'
+    );
+    PERFORM tests.assert_eq(api.daily_summary() #>> '{summary,insights,0,id}', r2 #>> '{insight,id}',
+        'the daily summary lists the day''s insights, the current one first');
+
+    -- a correction of that check-in
+    PERFORM api.update_checkin(jsonb_build_object('id', hard, 'mood_today', 'great'));
+    r3 := api.daily_insight();
+    PERFORM tests.assert_eq(r3 #>> '{insight,type}', 'encouragement', 'computed from the corrected values');
+    PERFORM tests.assert_true(NOT r3 #>> '{insight,id}' = ANY (ARRAY[r1 #>> '{insight,id}', r2 #>> '{insight,id}']),
+        'a new one');
+
+    -- a retraction, even one that brings the figures back to those of the first insight: a new insight
+    PERFORM api.delete_checkin(jsonb_build_object('id', hard));
+    r3 := api.daily_insight();
+    PERFORM tests.assert_eq(r3 #>> '{insight,message}', r1 #>> '{insight,message}', 'the same figures as at first');
+    PERFORM tests.assert_eq((SELECT count(*) FROM public.insights), 4::bigint, 'but stored anew');
+    PERFORM tests.assert_json_eq(api.daily_insight(), r3, 'and reused');
+
+    -- any later event of the user, a new name, an edited rule
+    PERFORM tests.add_event('sleep', '{"hours": 7}', core.iso(now()));
+    PERFORM tests.assert_true(api.daily_insight() #>> '{insight,id}' <> r3 #>> '{insight,id}', 'after an event');
+    PERFORM api.update_me('{"nickname": "Annie"}');
+    PERFORM tests.assert_true(strpos(api.daily_insight() #>> '{insight,message}', 'Annie') > 0, 'the new name');
+    UPDATE public.insight_rules SET message = 'Onwards, {name}.' WHERE rule_set = 'daily' AND rule_key = 'encouragement';
+    PERFORM tests.assert_eq(api.daily_insight() #>> '{insight,message}', 'Onwards, Annie.', 'the edited rule');
+    PERFORM tests.assert_eq((SELECT count(*) FROM public.insights), 7::bigint);
+    SELECT array_agg(DISTINCT i.inputs_fingerprint) INTO ids FROM public.insights AS i;
+    PERFORM tests.assert_eq(cardinality(ids), 7, 'each from other inputs');
+
+    -- a stored insight of another day does not count for today, even with the same inputs
+    UPDATE public.insights SET local_date = today - 1 WHERE user_id = uid;
+    r1 := api.daily_insight();
+    PERFORM tests.assert_eq((SELECT i.local_date FROM public.insights AS i WHERE i.id = (r1 #>> '{insight,id}')::uuid),
+        today, 'a new day, a new insight');
+    PERFORM tests.assert_eq((SELECT count(*) FROM public.insights), 8::bigint);
 END
 $$;
 
@@ -584,13 +629,39 @@ BEGIN
         'NV400', 'insight_type must not be empty');
     PERFORM tests.assert_raises(format('SELECT api.record_engagement(%L)', jsonb_build_object('insight_type',
         repeat('x', 51), 'action', 'viewed')), 'NV400', 'insight_type must be at most 50 characters');
+    PERFORM tests.assert_raises(format('SELECT api.record_engagement(%L)', jsonb_build_object('insight_type', 'd',
+        'action', 'viewed', 'insight_id', repeat('x', 201))), 'NV400', 'insight_id must be at most 200 characters');
     PERFORM tests.assert_raises($q$SELECT api.record_engagement('{"insight_type": "d", "action": "viewed",
-        "insight_id": "nope"}')$q$, 'NV400', 'insight_id must be a UUID');
-    PERFORM tests.assert_raises(format('SELECT api.record_engagement(%L)', jsonb_build_object('insight_type', 'daily',
-        'action', 'liked', 'insight_id', theirs)), 'NV404', 'Insight not found', 'another user''s insight');
-    PERFORM tests.assert_raises(format('SELECT api.record_engagement(%L)', jsonb_build_object('insight_type', 'daily',
-        'action', 'liked', 'insight_id', gen_random_uuid())), 'NV404', 'Insight not found');
+        "insight_id": 17}')$q$, 'NV400', 'insight_id must be a string');
     PERFORM tests.assert_eq((SELECT count(*) FROM public.insight_engagement), 2::bigint, 'nothing else stored');
+
+    -- The app's own reference ("<type>_<milliseconds>") is kept verbatim; an upper-case UUID of one of the
+    -- caller's insights is linked; another user's insight and an unknown UUID are references, the same answer.
+    PERFORM tests.assert_json_eq(api.record_engagement('{"insight_type": "no_data", "action": "viewed",
+        "insight_id": "no_data_1796605127098"}'), '{"success": true, "message": "Engagement recorded"}');
+    PERFORM tests.assert_json_eq(api.record_engagement(jsonb_build_object('insight_type', 'daily', 'action', 'clicked',
+        'insight_id', upper(mine::text))), '{"success": true, "message": "Engagement recorded"}');
+    PERFORM tests.assert_json_eq(api.record_engagement(jsonb_build_object('insight_type', 'daily', 'action', 'liked',
+        'insight_id', theirs)), '{"success": true, "message": "Engagement recorded"}', 'another user''s insight');
+    PERFORM tests.assert_json_eq(api.record_engagement(jsonb_build_object('insight_type', 'daily', 'action', 'liked',
+        'insight_id', gen_random_uuid())), '{"success": true, "message": "Engagement recorded"}', 'an unknown UUID');
+    PERFORM api.record_engagement(jsonb_build_object('insight_type', 'd', 'action', 'saved', 'insight_id', ' ',
+        'user_id', gen_random_uuid()));
+    PERFORM api.record_engagement(jsonb_build_object('insight_type', 'd', 'action', 'saved',
+        'insight_id', repeat('é', 200)));
+    PERFORM tests.assert_eq(
+        ARRAY(SELECT concat_ws('|', e.action, e.insight_id, e.client_ref) FROM public.insight_engagement AS e
+            WHERE e.user_id = uid ORDER BY 1),
+        ARRAY(SELECT x FROM unnest(ARRAY['viewed|' || mine, 'dismissed', 'viewed|no_data_1796605127098',
+            'clicked|' || mine, 'liked|' || theirs,
+            'liked|' || (SELECT e.client_ref FROM public.insight_engagement AS e WHERE e.action = 'liked'
+                AND e.client_ref <> theirs::text),
+            'saved|' || repeat('é', 200), 'saved']) AS x ORDER BY 1),
+        'linked, kept as a reference (another user''s insight never linked), or none (blank)'
+    );
+    PERFORM tests.as_user('bob@example.com');
+    PERFORM tests.assert_eq((SELECT count(*) FROM public.insight_engagement AS e WHERE e.insight_id = theirs),
+        0::bigint, 'nothing is linked to Bob''s insight');
 END
 $$;
 
@@ -606,6 +677,7 @@ DECLARE
     ia uuid;
     ib uuid;
     s jsonb;
+    r jsonb;
 BEGIN
     PERFORM tests.as_gateway(jsonb_build_object('email', 'ann@example.com'));
     ia := (api.daily_insight() #>> '{insight,id}')::uuid;
@@ -628,6 +700,7 @@ BEGIN
         ARRAY['micro:3', 'daily:1']
     );
     PERFORM tests.assert_eq((SELECT count(*) FROM public.insight_engagement), 4::bigint, 'B sees 4 rows');
+    PERFORM tests.assert_eq((SELECT count(*) FROM public.insight_engagement WHERE insight_id = ib), 1::bigint);
     PERFORM tests.assert_eq((SELECT count(*) FROM public.insight_engagement WHERE user_id = a), 0::bigint);
     PERFORM tests.assert_raises(format(
         $q$INSERT INTO public.insight_engagement (user_id, insight_type, action, local_date)
@@ -635,11 +708,17 @@ BEGIN
     PERFORM tests.assert_raises(
         $q$INSERT INTO public.insight_feedback (user_id, insight_id, helpful) VALUES (gen_random_uuid(),
            gen_random_uuid(), true)$q$, '42501');
-    -- B cannot name A's insight, not even to dismiss it
-    PERFORM tests.assert_raises(format('SELECT api.record_engagement(%L)', jsonb_build_object('insight_type', 'daily',
-        'action', 'dismissed', 'insight_id', ia)), 'NV404', 'Insight not found');
-    PERFORM tests.assert_raises(format('SELECT api.insight_feedback(%L)', jsonb_build_object('insight_id', ia,
-        'helpful', FALSE)), 'NV404', 'Insight not found');
+    -- B cannot link A's insight, not even to dismiss it: it is kept as B's own reference, answered like any
+    -- unknown id, and A's figures do not change
+    PERFORM tests.assert_json_eq(api.record_engagement(jsonb_build_object('insight_type', 'daily',
+        'action', 'dismissed', 'insight_id', ia)), '{"success": true, "message": "Engagement recorded"}');
+    r := api.insight_feedback(jsonb_build_object('insight_id', ia, 'helpful', FALSE));
+    PERFORM tests.assert_json_eq((r -> 'feedback') - 'id' - 'created_at' - 'updated_at', jsonb_build_object(
+        'insight_id', ia, 'linked', FALSE, 'helpful', FALSE, 'comment', NULL), 'not linked');
+    PERFORM tests.assert_json_eq((api.insight_feedback(jsonb_build_object('insight_id', gen_random_uuid(),
+        'helpful', FALSE)) -> 'feedback') - 'id' - 'created_at' - 'updated_at' - 'insight_id',
+        '{"linked": false, "helpful": false, "comment": null}', 'the same answer for an unknown UUID');
+    PERFORM tests.assert_eq((SELECT count(*) FROM public.insight_feedback WHERE insight_id IS NOT NULL), 0::bigint);
 
     -- A's view: A's rows only
     PERFORM tests.as_gateway(jsonb_build_object('email', 'ann@example.com'));
@@ -651,9 +730,12 @@ BEGIN
     PERFORM tests.assert_json_eq((s #> '{insights,0}') - 'last_engaged_at', '{"insight_type": "daily", "viewed": 1,
         "clicked": 0, "dismissed": 0, "refreshed": 0, "liked": 1, "saved": 0, "total": 2}');
     PERFORM tests.assert_eq((SELECT count(*) FROM public.insight_engagement), 2::bigint, 'A sees 2 rows');
-    PERFORM tests.assert_eq(api.user_metrics() #>> '{metrics,insightEngagementRate}', '100');
+    PERFORM tests.assert_eq((SELECT count(*) FROM public.insight_feedback), 0::bigint, 'and none of B''s feedback');
+    PERFORM tests.assert_eq(api.user_metrics() #>> '{metrics,insightInteractionRate}', '100');
     PERFORM tests.as_superuser();
-    PERFORM tests.assert_eq((SELECT count(*) FROM public.insight_engagement), 6::bigint, 'six rows in all');
+    PERFORM tests.assert_eq((SELECT count(*) FROM public.insight_engagement), 7::bigint, 'seven rows in all');
+    PERFORM tests.assert_eq((SELECT count(*) FROM public.insight_engagement WHERE insight_id = ia), 2::bigint,
+        'A''s insight is linked by A''s rows only');
 END
 $$;
 
@@ -670,8 +752,8 @@ BEGIN
     r := api.insight_feedback(jsonb_build_object('insight_id', ins, 'helpful', TRUE, 'comment', ' Spot on '));
     SELECT * INTO f FROM public.insight_feedback;
     PERFORM tests.assert_json_eq(r, jsonb_build_object('success', TRUE, 'message', 'Feedback recorded',
-        'feedback', jsonb_build_object('id', f.id, 'insight_id', ins, 'helpful', TRUE, 'comment', 'Spot on',
-            'created_at', core.iso(f.created_at), 'updated_at', core.iso(f.updated_at))));
+        'feedback', jsonb_build_object('id', f.id, 'insight_id', ins, 'linked', TRUE, 'helpful', TRUE,
+            'comment', 'Spot on', 'created_at', core.iso(f.created_at), 'updated_at', core.iso(f.updated_at))));
     PERFORM tests.assert_eq(f.user_id, uid);
     -- the latest answer replaces the earlier one
     PERFORM api.insight_feedback(jsonb_build_object('insight_id', ins::text, 'helpful', FALSE));
@@ -689,11 +771,27 @@ BEGIN
         'helpful', 'yes')), 'NV400', 'helpful must be true or false');
     PERFORM tests.assert_raises(format('SELECT api.insight_feedback(%L)', jsonb_build_object('insight_id', ins,
         'helpful', TRUE, 'comment', repeat('x', 2001))), 'NV400', 'comment must be at most 2000 characters');
-    PERFORM tests.assert_raises($q$SELECT api.insight_feedback('{"insight_id": "x", "helpful": true}')$q$, 'NV400',
-        'insight_id must be a UUID');
+    PERFORM tests.assert_raises($q$SELECT api.insight_feedback('{"insight_id": " ", "helpful": true}')$q$, 'NV400',
+        'insight_id must not be empty');
+    PERFORM tests.assert_raises($q$SELECT api.insight_feedback('{"insight_id": 7, "helpful": true}')$q$, 'NV400',
+        'insight_id must be a string');
     PERFORM tests.assert_raises(format('SELECT api.insight_feedback(%L)', jsonb_build_object(
-        'insight_id', gen_random_uuid(), 'helpful', TRUE)), 'NV404', 'Insight not found');
+        'insight_id', repeat('x', 201), 'helpful', TRUE)), 'NV400', 'insight_id must be at most 200 characters');
     PERFORM tests.assert_eq((SELECT count(*) FROM public.insight_feedback), 1::bigint);
+
+    -- a reference of the client's own: kept verbatim, one answer per reference (the latest wins)
+    r := api.insight_feedback('{"insight_id": "i_no_data_1796605127098", "helpful": true, "comment": "nice",
+        "insight_context": {"sentiment": "neutral"}, "timestamp": "2026-12-07T10:00:00.000Z"}');
+    PERFORM tests.assert_json_eq((r -> 'feedback') - 'id' - 'created_at' - 'updated_at', '{"insight_id":
+        "i_no_data_1796605127098", "linked": false, "helpful": true, "comment": "nice"}');
+    PERFORM api.insight_feedback('{"insight_id": "i_no_data_1796605127098", "helpful": false}');
+    PERFORM api.insight_feedback(jsonb_build_object('insight_id', gen_random_uuid(), 'helpful', TRUE));
+    PERFORM tests.assert_eq(
+        ARRAY(SELECT concat_ws('|', x.insight_id, x.client_ref ~ '^i_', x.client_ref ~ '^[0-9a-f-]{36}$',
+            x.helpful)::text FROM public.insight_feedback AS x ORDER BY 1),
+        ARRAY(SELECT x FROM unnest(ARRAY[ins || '|f', 'f|t|t', 't|f|f']) AS x ORDER BY 1),
+        'the linked answer, the reference''s latest answer, an unknown UUID kept as a reference'
+    );
 END
 $$;
 

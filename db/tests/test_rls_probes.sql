@@ -83,10 +83,6 @@ BEGIN
             ('api.v1_get_checkin', jsonb_build_object('id', w ->> 'legacy'), 'Check-in not found'),
             ('api.v1_update_checkin', jsonb_build_object('id', w ->> 'legacy', 'mood_today', 'x'), 'Check-in not found'),
             ('api.v1_delete_checkin', jsonb_build_object('id', w ->> 'legacy'), 'Check-in not found'),
-            ('api.insight_feedback', jsonb_build_object('insight_id', w ->> 'insight', 'helpful', FALSE),
-                'Insight not found'),
-            ('api.record_engagement', jsonb_build_object(
-                'insight_type', 'daily', 'action', 'dismissed', 'insight_id', w ->> 'insight'), 'Insight not found'),
             ('api.create_event', jsonb_build_object('action', 'retract', 'related_event_id', w ->> 'event'),
                 'Event not found'),
             ('api.create_event', jsonb_build_object('action', 'correct', 'related_event_id', w ->> 'event',
@@ -97,6 +93,16 @@ BEGIN
             format('SELECT %s(%L::jsonb)', probe.fn, probe.args), 'NV404', probe.message, probe.fn
         );
     END LOOP;
+    -- B's insight named in an engagement or feedback: not linked, answered exactly like an unknown UUID
+    -- (an insight_id that is not one of the caller's is kept as the client's own reference)
+    PERFORM tests.assert_json_eq(api.record_engagement(jsonb_build_object(
+        'insight_type', 'daily', 'action', 'dismissed', 'insight_id', w ->> 'insight')),
+        '{"success": true, "message": "Engagement recorded"}', 'engagement naming B''s insight');
+    body := api.insight_feedback(jsonb_build_object('insight_id', w ->> 'insight', 'helpful', FALSE));
+    PERFORM tests.assert_json_eq((body -> 'feedback') - 'id' - 'created_at' - 'updated_at', jsonb_build_object(
+        'insight_id', w ->> 'insight', 'linked', FALSE, 'helpful', FALSE, 'comment', NULL), 'feedback on it');
+    body := api.insight_feedback(jsonb_build_object('insight_id', gen_random_uuid(), 'helpful', FALSE));
+    PERFORM tests.assert_eq(body #>> '{feedback,linked}', 'false', 'the same answer as for an unknown UUID');
     -- B's identity in the arguments is ignored: A gets A's own rows
     body := api.list_checkins(jsonb_build_object('user_id', w ->> 'b', 'email', 'b@example.com'));
     PERFORM tests.assert_eq((body ->> 'count')::int, 1, 'A sees one check-in');
@@ -124,6 +130,15 @@ BEGIN
         (SELECT count(*) FROM jsonb_array_elements(body -> 'timeline') AS e
             WHERE e ->> 'id' = w ->> 'event' OR e ->> 'related_event_id' = w ->> 'event'),
         1::bigint, 'B''s event is there, neither corrected nor retracted'
+    );
+    PERFORM tests.assert_eq(
+        (SELECT array[count(*) FILTER (WHERE e.action = 'viewed'), count(*)] FROM public.insight_engagement AS e
+            WHERE e.insight_id = (w ->> 'insight')::uuid),
+        array[1, 1]::bigint[], 'B''s insight has B''s view only'
+    );
+    PERFORM tests.assert_eq(
+        (SELECT array_agg(f.helpful) FROM public.insight_feedback AS f WHERE f.insight_id = (w ->> 'insight')::uuid),
+        array[TRUE], 'and B''s feedback, unchanged'
     );
 END
 $$;

@@ -31,12 +31,14 @@ AS $$
 DECLARE
     uid uuid := tests.um_user('ann@example.com');
 BEGIN
+    -- as the web app reads them: numbers where it computes or draws (0: no data; it shows "—" for a zero
+    -- adherence), a trend it compares with 'stable', null where it tells "no data" apart, arrays never null
     PERFORM tests.assert_json_eq(core.user_metrics(uid, DATE '2025-06-15'), '{
-        "medicationAdherenceRate": null, "medicationAdherenceTrend": null, "missedDosesLastWeek": 0,
+        "medicationAdherenceRate": 0, "medicationAdherenceTrend": "stable", "missedDosesLastWeek": 0,
         "totalMedicationCheckIns": 0, "averageMoodScore": null, "currentPHQ4Score": null, "phq4Trend": null,
-        "anxietyAverage": null, "checkInStreak": 0, "totalCheckIns": 0, "insightEngagementRate": null,
-        "copingStrategiesUsed": [], "mostEffectiveStrategy": null, "partnerInvolvementRate": null,
-        "cycleCompletionProbability": 50, "riskFactors": [], "protectiveFactors": []}');
+        "anxietyAverage": null, "checkInStreak": 0, "totalCheckIns": 0, "insightEngagementRate": 0,
+        "insightInteractionRate": null, "copingStrategiesUsed": [], "mostEffectiveStrategy": null,
+        "partnerInvolvementRate": 0, "cycleCompletionProbability": 50, "riskFactors": [], "protectiveFactors": []}');
     -- the route: the same keys, for the caller's local today
     PERFORM tests.assert_eq(
         ARRAY(SELECT jsonb_object_keys(api.user_metrics() -> 'metrics') ORDER BY 1),
@@ -84,7 +86,9 @@ BEGIN
         array['0.0', 'declining'], 'the week t+1 .. t+7 has one answer, no');
     m := core.user_metrics(uid, t + 14);
     PERFORM tests.assert_eq(array[m ->> 'medicationAdherenceRate', m ->> 'medicationAdherenceTrend',
-        m ->> 'missedDosesLastWeek'], array[NULL, NULL, '0'], 'no tracked answer this week: no rate, no trend');
+        m ->> 'missedDosesLastWeek'], array['0', 'stable', '0'], 'no tracked answer this week: 0, stable');
+    PERFORM tests.assert_eq(array[core.metric_facts(uid, t + 14) ->> 'adherence_rate',
+        core.metric_facts(uid, t + 14) ->> 'adherence_trend'], array[NULL, NULL], 'the facts the rules read: none');
     PERFORM tests.um_user('bob@example.com');
     PERFORM tests.um_checkin(t - d, '{"medication_taken": "yes"}') FROM generate_series(0, 2) AS d;
     PERFORM tests.um_checkin(t - 3, '{"medication_taken": "partial"}');
@@ -219,8 +223,40 @@ BEGIN
     (uid, ids[3], 'daily', 'dismissed', t),
     (uid, ids[5], 'daily', 'viewed', t),
     (uid, NULL, 'micro', 'viewed', t);
-    PERFORM tests.assert_eq(core.user_metrics(uid, t) ->> 'insightEngagementRate', '50', '2 of the 4 insights');
-    PERFORM tests.assert_eq(core.user_metrics(uid, t + 30) ->> 'insightEngagementRate', NULL, 'none delivered');
+    PERFORM tests.assert_eq(core.user_metrics(uid, t) ->> 'insightInteractionRate', '50', '2 of the 4 insights');
+    PERFORM tests.assert_eq(core.user_metrics(uid, t + 30) ->> 'insightInteractionRate', NULL, 'none delivered');
+    -- without an answer the partner rate is 0 for the app, and no protective factor
+    PERFORM tests.assert_eq(core.user_metrics(uid, t + 60) ->> 'partnerInvolvementRate', '0');
+    PERFORM tests.assert_eq(core.metric_facts(uid, t + 60) ->> 'partner_rate', NULL);
+END
+$$;
+
+-- insightEngagementRate is the web app's "Daily Check-in Rate" (benchmark 70 %, the "Engagement Score" bar):
+-- min(100, round(check-ins / max(1, whole days since sign-up) x 100)), an integer, 0 without check-ins.
+CREATE OR REPLACE FUNCTION tests.test_metrics_daily_checkin_rate()
+RETURNS void
+LANGUAGE plpgsql
+AS $$
+DECLARE
+    t date := DATE '2025-06-15';
+    uid uuid := tests.um_user('ann@example.com');
+BEGIN
+    UPDATE public.users SET created_at = TIMESTAMPTZ '2025-06-05 18:00Z' WHERE id = uid;  -- 11:00 in LA
+    PERFORM tests.assert_eq(core.user_metrics(uid, t) -> 'insightEngagementRate', '0'::jsonb, 'no check-in');
+    PERFORM tests.um_checkin(t - d, '{}') FROM generate_series(0, 6) AS d;
+    PERFORM tests.assert_eq(core.metric_facts(uid, t) ->> 'days_since_signup', '10');
+    PERFORM tests.assert_eq(core.user_metrics(uid, t) -> 'insightEngagementRate', '70'::jsonb, '7 in 10 days');
+    PERFORM tests.assert_eq(core.user_metrics(uid, t + 6) -> 'insightEngagementRate', '44'::jsonb,
+        '7 / 16 = 43.75, rounded');
+    PERFORM tests.assert_eq(core.user_metrics(uid, t + 10) -> 'insightEngagementRate', '35'::jsonb, '7 / 20');
+    PERFORM tests.um_checkin(t + 1, '{}');
+    PERFORM tests.assert_eq(core.user_metrics(uid, t + 6) -> 'insightEngagementRate', '50'::jsonb, '8 / 16');
+    -- the sign-up day itself counts as one day; never over 100
+    PERFORM tests.assert_eq(core.user_metrics(uid, DATE '2025-06-05') -> 'insightEngagementRate', '100'::jsonb);
+    PERFORM tests.assert_eq(core.user_metrics(uid, DATE '2025-06-06') -> 'insightEngagementRate', '100'::jsonb,
+        '8 check-ins in 1 day');
+    -- the figure the insights engagement used to be reported under is a key of its own
+    PERFORM tests.assert_eq(core.user_metrics(uid, t) -> 'insightInteractionRate', 'null'::jsonb);
 END
 $$;
 

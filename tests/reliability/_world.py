@@ -70,7 +70,8 @@ class World:
         checkins = self.client.get("/api/checkins", headers=h).json()["checkins"]
         timeline = self.client.get("/api/v2/health/timeline?include_history=true", headers=h).json()["timeline"]
         insights = self.client.get("/api/insights", headers=h).json()["insights"]
-        return me, checkins, sorted(e["id"] for e in timeline), insights
+        engagement = self.client.get("/api/insights/engagement", headers=h).json()["engagement"]
+        return me, checkins, sorted(e["id"] for e in timeline), insights, engagement
 
 
 @pytest.fixture

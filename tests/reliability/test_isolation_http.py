@@ -1,10 +1,12 @@
 """User A, with a valid token, probes user B's data through every door the HTTP API has (contract 0).
 
-B's check-in, event and insight ids in paths and bodies get the same 404 as an id that does not exist
-(`Check-in not found`, `Insight not found`, `Event not found`: existence never leaks); any user_id, email,
+B's check-in and event ids in paths and bodies get the same 404 as an id that does not exist
+(`Check-in not found`, `Event not found`: existence never leaks); B's insight id named in an engagement or
+a feedback is not linked and is kept as A's own reference, answered exactly like an unknown UUID (the
+insight_id there is any string of the client's); any user_id, email,
 id or cursor of B's in a query string or a body is ignored (A gets A's own data, A's writes land on A);
 no response to A contains any of B's identifiers or B's email; B's data is unchanged afterwards.
-db/tests/test_rls_probes.sql runs the same probes in SQL as the gateway's role (same SQLSTATE NV404).
+db/tests/test_rls_probes.sql runs the same probes in SQL as the gateway's role (same outcomes).
 """
 
 from __future__ import annotations
@@ -52,15 +54,19 @@ def test_a_cannot_reach_b(world: World, report: Report) -> None:
         probe("GET", f"/api/checkins/{checkin_id}", status=404, error="Check-in not found")
         probe("PUT", f"/api/checkins/{checkin_id}", {"mood_today": "hacked"}, 404, "Check-in not found")
         probe("DELETE", f"/api/checkins/{checkin_id}", status=404, error="Check-in not found")
+    answers: list[Any] = []
     for insight_id in (b["insight_id"], unknown):
-        probe("POST", "/api/insights/feedback", {"insight_id": insight_id, "helpful": False}, 404, "Insight not found")
-        probe(
+        r = probe("POST", "/api/insights/feedback", {"insight_id": insight_id, "helpful": False}, echo=insight_id)
+        answers.append({k: v for k, v in r.json()["feedback"].items() if k not in {"id", "created_at", "updated_at"}})
+        r = probe(
             "POST",
             "/api/insights/engagement",
             {"insight_type": "daily", "action": "dismissed", "insight_id": insight_id},
-            404,
-            "Insight not found",
+            echo=insight_id,
         )
+        answers.append(r.json())
+    assert answers[0] == {**answers[2], "insight_id": b["insight_id"]}, "B's insight: the answer to an unknown id"
+    assert answers[0]["linked"] is False and answers[1] == answers[3]
     for event_id in (b["event_id"], unknown):
         for action in ("correct", "retract"):
             body = {"action": action, "related_event_id": event_id, "event_type": "note", "event_data": {"text": "x"}}
@@ -122,6 +128,6 @@ def test_a_cannot_reach_b(world: World, report: Report) -> None:
     assert after == before, "B's data changed"
     assert world.snapshot("a") != a_before, "A's own writes landed (the probes were real)"
     # B still sees exactly B's own rows
-    me, checkins, events, insights = after
+    me, checkins, events, insights, _engagement = after
     assert me["id"] == b["id"] and [c["user_id"] for c in checkins] == [b["id"]]
     assert b["event_id"] in events and [i["id"] for i in insights] == [b["insight_id"]]
