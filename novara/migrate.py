@@ -12,6 +12,11 @@
   locks in time is rolled back and retried (LOCK_RETRIES attempts, with a pause that lets the queued
   requests through), so a migration never stalls requests behind its lock request for longer than
   LOCK_TIMEOUT_MS per attempt. After the last attempt the run fails and names the file.
+- `-- migrate: with-functions` (a header line of a versioned file): the file is applied in the transaction of the
+  repeatable files, after every other pending versioned file, so that what it removes disappears at the instant the
+  functions that no longer need it appear (the "contract" step of expand/contract: dropping an index the old
+  version of a function uses in ON CONFLICT). Until that commit, requests keep running the old functions against
+  the old schema. Such a file holds only steps no later versioned file depends on.
 - `-- valid-checksum: <sha256>` (header lines of a versioned file, as Liquibase's validCheckSum): a database that
   applied the file when its text had that checksum is up to date, not drifted. For the rare edit that changes
   how a file runs but not what it leaves behind (reordering statements so that an owner who is not a superuser
@@ -42,6 +47,7 @@ REPEATABLE_DIRS = ("functions", "views")
 _VERSIONED = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 _DEPENDS = re.compile(r"^--\s*depends:\s*(.+)$", re.MULTILINE)
 _VALID_CHECKSUM = re.compile(r"^--\s*valid-checksum:\s*([0-9a-f]{64})\s*$", re.MULTILINE)
+_WITH_FUNCTIONS = re.compile(r"^--\s*migrate:\s*with-functions\s*$", re.MULTILINE)
 _NO_TRANSACTION = re.compile(r"^--\s*migrate:\s*no-transaction\s*$", re.MULTILINE)
 # A statement of a no-transaction file ends with `;` at the end of a line (a trailing comment allowed).
 _STATEMENT_END = re.compile(r";[ \t]*(?:--[^\n]*)?$", re.MULTILINE)
@@ -125,6 +131,11 @@ class Migration:
         return {self.checksum, *_VALID_CHECKSUM.findall(self.text)}
 
     @property
+    def with_functions(self) -> bool:
+        """True for a versioned file with the header `-- migrate: with-functions`."""
+        return bool(_WITH_FUNCTIONS.search(self.text))
+
+    @property
     def transactional(self) -> bool:
         """False for a versioned file with the header `-- migrate: no-transaction`."""
         return not _NO_TRANSACTION.search(self.text)
@@ -156,6 +167,9 @@ def discover_versioned(db_dir: Path) -> list[Migration]:
         if m.group(1) in seen:
             raise MigrationError(f"{path}: version {m.group(1)} is also used by {seen[m.group(1)].name}")
         seen[m.group(1)] = path
+        text = path.read_text()
+        if _WITH_FUNCTIONS.search(text) and _NO_TRANSACTION.search(text):
+            raise MigrationError(f"{path}: with-functions runs in the repeatables' transaction, so not no-transaction")
         out.append(Migration(path.stem, "versioned", path, checksum(path)))
     return out
 
@@ -287,9 +301,11 @@ class Migrator:
             if dry_run:
                 return plan
             for m in plan.versioned:
-                self._retrying([m])
-            if plan.repeatable:
-                self._retrying(plan.repeatable)
+                if not m.with_functions:
+                    self._retrying([m])
+            with_functions = [m for m in plan.versioned if m.with_functions] + plan.repeatable
+            if with_functions:
+                self._retrying(with_functions)
             return plan
 
     def _retrying(self, batch: list[Migration]) -> None:

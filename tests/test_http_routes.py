@@ -1056,9 +1056,9 @@ def test_wrong_method_is_405(client: TestClient) -> None:
 
 
 @pytest.fixture
-def v2_off_client(db_url: str) -> Iterator[TestClient]:
-    settings = load({"DATABASE_URL": db_url, "JWT_SECRET": SECRET, "USE_SCHEMA_V2": "false"})
-    with TestClient(create_app(settings, db_url, SECRET)) as c:
+def v2_off_client(gateway_url: str) -> Iterator[TestClient]:
+    settings = load({"DATABASE_URL": gateway_url, "JWT_SECRET": SECRET, "USE_SCHEMA_V2": "false"})
+    with TestClient(create_app(settings, gateway_url, SECRET)) as c:
         yield c
 
 
@@ -1079,10 +1079,10 @@ def test_v2_routes_are_503_while_the_flag_is_off(v2_off_client: TestClient) -> N
 
 
 @pytest.fixture
-def raw_client(db_url: str) -> Iterator[TestClient]:
+def raw_client(gateway_url: str) -> Iterator[TestClient]:
     """The real app, answering 500 for an unexpected exception as a server would (instead of raising it)."""
-    settings = load({"DATABASE_URL": db_url, "JWT_SECRET": SECRET})
-    with TestClient(create_app(settings, db_url, SECRET), raise_server_exceptions=False) as c:
+    settings = load({"DATABASE_URL": gateway_url, "JWT_SECRET": SECRET})
+    with TestClient(create_app(settings, gateway_url, SECRET), raise_server_exceptions=False) as c:
         yield c
 
 

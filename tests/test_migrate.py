@@ -176,3 +176,29 @@ def test_dry_run_changes_nothing(empty_db_url: str) -> None:
 def test_migrator_needs_autocommit(empty_db_url: str) -> None:
     with psycopg.connect(empty_db_url) as conn, pytest.raises(ValueError):
         Migrator(conn, DB_DIR)
+
+
+def test_a_with_functions_file_commits_with_the_repeatable_files(empty_db_url: str, tmp_path: Path) -> None:
+    """The contract step: 0002 drops what the old function uses; it is applied after 0003 and together with the
+    new function, so no session ever sees the table without the index and the old function at once."""
+    db = make_db_dir(
+        tmp_path,
+        {
+            "schema/0001_t.sql": "CREATE TABLE t (x int);\nCREATE UNIQUE INDEX t_x ON t (x);",
+            "schema/0002_drop.sql": "-- migrate: with-functions\nDROP INDEX t_x;",
+            "schema/0003_u.sql": "CREATE TABLE u (x int);",
+            "functions/f.sql": "CREATE OR REPLACE FUNCTION f() RETURNS int LANGUAGE sql AS $$ SELECT 1 $$;",
+        },
+    )
+    migrate(empty_db_url, db, log=lambda _: None)
+    with psycopg.connect(empty_db_url) as conn:
+        rows = conn.execute(
+            "SELECT name, xmin::text FROM public.schema_migrations ORDER BY applied_at, name"
+        ).fetchall()
+    order = [name for name, _ in rows]
+    assert order.index("0003_u") < order.index("0002_drop")
+    xmin = dict(rows)
+    assert xmin["0002_drop"] == xmin["functions/f.sql"] != xmin["0003_u"]  # one transaction with the function
+    (db / "schema/0009_bad.sql").write_text("-- migrate: with-functions\n-- migrate: no-transaction\nSELECT 1;")
+    with pytest.raises(MigrationError, match="with-functions"):
+        migrate(empty_db_url, db, log=lambda _: None)

@@ -2,7 +2,8 @@
 -- The indexes behind 0017, built without blocking writes (each statement may be re-run from the top).
 --
 -- insights_daily_inputs: one daily insight per user, local day and inputs (two concurrent first requests
--- with the same inputs insert one row); it replaces insights_one_daily_per_day, which allowed one per day.
+-- with the same inputs insert one row); it replaces insights_one_daily_per_day (one per day), which 0019 drops
+-- together with the functions that stop using it.
 -- insight_feedback_one_per_client_ref: one feedback row per user and client reference (a later answer
 -- replaces the earlier, as for a linked insight).
 -- health_events_user_position: the user's latest event (core.daily_insight_inputs) in one index probe.
@@ -13,7 +14,6 @@ CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS insights_daily_inputs
 ON public.insights (user_id, local_date, inputs_fingerprint) WHERE category = 'daily';
 COMMENT ON INDEX public.insights_daily_inputs IS
 'One daily insight per user, local day and inputs fingerprint: the race guard of api.daily_insight.';
-DROP INDEX CONCURRENTLY IF EXISTS public.insights_one_daily_per_day;
 
 DROP INDEX CONCURRENTLY IF EXISTS public.insight_feedback_one_per_client_ref;
 CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS insight_feedback_one_per_client_ref
