@@ -48,13 +48,13 @@ test: lint ## lint, then the whole suite (SQL + Python) on a throwaway server
 	$(BIN)/pytest
 
 test-reliability: $(DEV_STAMP) ## the reliability suite at full size (faults, load, hostile input, isolation), with its summary
-	NOVARA_RELIABILITY=full $(BIN)/pytest tests/reliability
+	NOVARA_RELIABILITY=full $(BIN)/pytest tests/reliability tests/isolation
 
 test-sql: $(DEV_STAMP) ## only the SQL tests in db/tests (TEST_DATABASE_URL selects a server)
 	$(BIN)/pytest db/tests
 
 test-py: $(DEV_STAMP) ## only the Python tests in tests/
-	$(BIN)/pytest tests
+	$(BIN)/pytest tests bench/tests
 
 migrate: $(RUNTIME_STAMP) ## apply pending migrations
 	$(BIN)/novara migrate

@@ -134,7 +134,7 @@ CHECKIN: dict[str, Any] = {
 }
 # Contract 4: event_data by event_type (the required fields of public.event_types.rules, and every key with
 # accepted values; the registry's full rules are enforced in SQL: this is what a client needs to write a
-# valid event). tests/test_openapi.py checks the types and every enum against the database.
+# valid event). tests/http/test_openapi.py checks the types and every enum against the database.
 EVENT_DATA: dict[str, dict[str, Any]] = {
     "mood": {"mood": _str(100, nullable=False, minLength=1), "confidence": _int(1, 10, nullable=False)},
     "medication": {

@@ -13,6 +13,9 @@ from starlette.testclient import TestClient
 
 from gateway.app import create_app
 from gateway.settings import load
+from tests._report import pytest_terminal_summary, report
+
+__all__ = ["pytest_terminal_summary", "report"]  # the reliability summary's fixture and hook, for every test
 
 SECRET = "test-secret-" + "x" * 40
 

@@ -7,7 +7,7 @@
 --     api.create_event would write (and core.legacy_put per check-in: the dual write to daily_checkins) (the payload split mirrors core.checkin_payloads; the generator writes
 --     no extra fields, so the groups are the registry's keys), or
 --   * through the real functions (bench.load_functions), one call per check-in / event.
--- tests/test_bench_generator.py proves both paths write identical rows.
+-- bench/tests/test_generator.py proves both paths write identical rows.
 
 CREATE SCHEMA IF NOT EXISTS bench;
 

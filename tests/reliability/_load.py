@@ -34,8 +34,7 @@ import psycopg
 
 from bench import generator
 from gateway import auth
-
-from ..conftest import SECRET
+from tests.conftest import SECRET
 
 # The load's check-in dates: far before the generated history (the last N days before today). Past
 # LAST_DATE (7,300 check-ins per client: hours of soak) a client writes events instead.

@@ -26,8 +26,7 @@ from gateway.db import AUTHENTICATOR
 from novara import DB_DIR, embedded
 from novara.embedded import EmbeddedServer
 from novara.migrate import migrate
-
-from ..conftest import SECRET
+from tests.conftest import SECRET
 
 RUN_PREFIX = "novara-reliability-"
 DBNAME = "novara"

@@ -20,11 +20,11 @@ from starlette.testclient import TestClient
 from gateway import passwords
 from gateway.app import create_app
 from gateway.settings import load
+from tests._http import USER, assert_error, assert_shape, bearer, new_email, signup
+from tests._report import Report
+from tests.conftest import SECRET
 
-from .._http import USER, assert_error, assert_shape, bearer, new_email, signup
-from ..conftest import SECRET
 from ._stack import Stack
-from .conftest import Report
 
 PASSWORD = "Corr3ct horse battery staple ✓"
 RATE_LIMITED = "Too many login attempts, please try again later"

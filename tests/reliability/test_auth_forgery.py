@@ -25,10 +25,10 @@ import psycopg
 from gateway import auth
 from gateway.routes import ROUTES
 from tests._http import assert_error, bearer
+from tests._report import Report
 from tests.conftest import SECRET
 
 from ._world import World, world
-from .conftest import Report
 
 __all__ = ["world"]  # the fixture, imported for pytest
 

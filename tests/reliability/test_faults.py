@@ -16,8 +16,9 @@ from typing import Any
 import psycopg
 import pytest
 
+from tests._report import Report, scale
+
 from ._stack import CLIENT_TIMEOUT_S, Load, Outcome, Stack, is_contract_503, signup, verify
-from .conftest import Report, scale
 
 WRITERS = 8
 BEFORE_S = scale(1.5, 8.0)  # load before the fault

@@ -31,9 +31,8 @@ from starlette.testclient import TestClient
 from gateway.app import MAX_BODY, create_app
 from gateway.settings import load
 from tests._http import bearer, new_email
+from tests._report import FULL, Report, scale
 from tests.conftest import SECRET
-
-from .conftest import FULL, Report, scale
 
 INJECTIONS = [
     "'; DROP TABLE users; --",

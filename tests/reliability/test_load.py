@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import os
 
+from tests._report import Report, scale
+
 from ._load import Load, describe, lost_writes, seed_users, summary
 from ._stack import Stack
-from .conftest import Report, scale
 
 CLIENTS = int(scale(16, 64))
 SECONDS = float(os.environ.get("NOVARA_LOAD_SECONDS") or scale(10, 120))

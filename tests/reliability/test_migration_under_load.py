@@ -40,10 +40,10 @@ from novara.migrate import (
     migrate,
     split_statements,
 )
+from tests._report import Report, scale
 
 from ._load import Load, describe, lost_writes, seed_users, summary
 from ._stack import Stack
-from .conftest import Report, scale
 
 CLIENTS = int(scale(12, 48))
 BEFORE_S, AFTER_S = scale(2, 20), scale(1, 20)

@@ -18,10 +18,10 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 
 from gateway.db import POOL_WAIT_S, STATEMENT_TIMEOUT_MS
+from tests._report import Report, scale
 
 from ._load import Load, describe, seed_users, summary
 from ._stack import Stack
-from .conftest import Report, scale
 
 POOL = 2
 CLIENTS = 12

@@ -21,8 +21,9 @@ import httpx
 import psycopg
 import pytest
 
+from tests._report import Report, scale
+
 from ._stack import CHECKIN_ROUTES, CLIENT_TIMEOUT_S, EVENT_ROUTE, Stack, signup
-from .conftest import Report, scale
 
 ROUNDS = int(scale(1, 3))  # lost-response rounds per route and way of losing it
 LOCKED_TABLE = {"checkin": "checkin_idempotency", "enhanced": "checkin_idempotency", "event": "health_events"}

@@ -39,9 +39,8 @@ from schemathesis.specs.openapi.checks import (
 from gateway import auth
 from gateway.app import create_app
 from gateway.settings import load
+from tests._report import FULL, Report, scale
 from tests.conftest import SECRET
-
-from .conftest import FULL, Report, scale
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 PROFILE = {

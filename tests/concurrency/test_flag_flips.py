@@ -33,8 +33,7 @@ from starlette.testclient import TestClient
 from gateway import auth
 from gateway.app import create_app
 from gateway.settings import load
-
-from .conftest import SECRET
+from tests.conftest import SECRET
 
 DATES = [f"2026-01-0{d}" for d in range(1, 7)]
 texts = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=12)

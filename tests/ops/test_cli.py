@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-import json
 import re
 import shutil
 import signal
 import stat
-import subprocess
-import sys
-import time
-import urllib.request
 import uuid
 from pathlib import Path
 
@@ -19,10 +14,10 @@ import psycopg
 import pytest
 
 from novara import embedded
+from tests._serve import gateway_env, get_json, start, start_serve
+from tests.conftest import SECRET, novara, novara_env
 
-from .conftest import SECRET, novara, novara_env
-
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.parametrize("sub", ["serve", "migrate", "db-url", "db-stop", "psql", "token"])
@@ -89,50 +84,10 @@ def test_psql_runs_against_the_configured_database(db_url: str) -> None:
     assert r.stdout.strip() == "42"
 
 
-def start_serve(env: dict[str, str], *extra: str) -> tuple[subprocess.Popen[str], str, str]:
-    """`novara serve --port 0 [extra]`: the process, its base URL, and what it printed until it listened."""
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "novara.cli", "serve", "--port", "0", *extra],
-        env=env,
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    assert proc.stdout is not None
-    deadline = time.monotonic() + 60
-    seen = []
-    while time.monotonic() < deadline:
-        line = proc.stdout.readline()
-        if not line:
-            break
-        seen.append(line)
-        m = re.search(r"Novara API listening on (http://\S+)", line)
-        if m:
-            return proc, m.group(1), "".join(seen)
-    proc.kill()
-    raise AssertionError("serve did not start: " + "".join(seen))
-
-
-def _start_serve(env: dict[str, str], *extra: str) -> tuple[subprocess.Popen[str], str]:
-    proc, base, _output = start_serve(env, *extra)
-    return proc, base
-
-
-def _get(url: str) -> tuple[int, dict]:
-    with urllib.request.urlopen(url, timeout=5) as resp:
-        return resp.status, json.loads(resp.read())
-
-
-def gateway_env(db_url: str, gateway_url: str, **extra: str) -> dict[str, str]:
-    """The environment of a deployment: the gateway logs in as the authenticator, migrations as the owner."""
-    return novara_env(DATABASE_URL=gateway_url, MIGRATION_DATABASE_URL=db_url, JWT_SECRET=SECRET, **extra)
-
-
 def test_serve_with_database_url(db_url: str, gateway_url: str) -> None:
-    proc, base = _start_serve(gateway_env(db_url, gateway_url, USE_SCHEMA_V2="off"))
+    proc, base = start(gateway_env(db_url, gateway_url, USE_SCHEMA_V2="off"))
     try:
-        status, body = _get(base + "/api/health/detailed?token=secret-value")
+        status, body = get_json(base + "/api/health/detailed?token=secret-value")
         assert status == 200
         assert body["checks"]["schemaV2"] == "disabled"
     finally:
@@ -147,9 +102,9 @@ def test_serve_with_database_url(db_url: str, gateway_url: str) -> None:
 
 def test_serve_with_workers(db_url: str, gateway_url: str) -> None:
     """--workers 2: uvicorn's supervisor and two worker processes, each serving; Ctrl-C stops them all."""
-    proc, base = _start_serve(gateway_env(db_url, gateway_url), "--workers", "2")
+    proc, base = start(gateway_env(db_url, gateway_url), "--workers", "2")
     try:
-        assert [_get(base + "/api/health")[0] for _ in range(20)] == [200] * 20
+        assert [get_json(base + "/api/health")[0] for _ in range(20)] == [200] * 20
         children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()
         assert len(children) >= 2, children  # the workers (and uvicorn's resource tracker, if any)
     finally:
@@ -164,9 +119,9 @@ def test_serve_embedded_keeps_data_and_secret_and_stops_cleanly(tmp_path: Path) 
     data = tmp_path / "data"
     env = novara_env(NOVARA_DATA_DIR=str(data))
     for _ in range(2):
-        proc, base = _start_serve(env)
+        proc, base = start(env)
         try:
-            assert _get(base + "/api/health")[0] == 200
+            assert get_json(base + "/api/health")[0] == 200
             secret_file = data / "jwt_secret"
             assert stat.S_IMODE(secret_file.stat().st_mode) == 0o600
             secret = secret_file.read_text().strip()
@@ -258,7 +213,7 @@ def test_serve_with_a_powerful_login_when_allowed_warns(db_url: str) -> None:
     env = novara_env(DATABASE_URL=db_url, JWT_SECRET=SECRET, NOVARA_ALLOW_POWERFUL_LOGIN="true")
     proc, base, output = start_serve(env)
     try:
-        assert _get(base + "/api/health")[0] == 200
+        assert get_json(base + "/api/health")[0] == 200
     finally:
         proc.send_signal(signal.SIGINT)
         assert proc.wait(15) == 0
@@ -268,14 +223,14 @@ def test_serve_with_a_powerful_login_when_allowed_warns(db_url: str) -> None:
 def test_commands_attach_to_a_running_embedded_server_without_restarting_it(tmp_path: Path) -> None:
     data = tmp_path / "data"
     env = novara_env(NOVARA_DATA_DIR=str(data))
-    proc, base = _start_serve(env)
+    proc, base = start(env)
     try:
         pid = embedded.postmaster_pid(data / "pg")
         assert pid is not None
         r = novara("migrate", "--status", env=env)
         assert r.returncode == 0, r.stderr
         assert embedded.postmaster_pid(data / "pg") == pid, "a CLI command restarted the server under the gateway"
-        assert _get(base + "/api/health")[0] == 200
+        assert get_json(base + "/api/health")[0] == 200
     finally:
         proc.send_signal(signal.SIGINT)
         assert proc.wait(20) == 0
@@ -286,9 +241,9 @@ def test_serve_as_the_authenticator_alone_checks_nothing_is_pending(
 ) -> None:
     """DATABASE_URL naming the authenticator and no MIGRATION_DATABASE_URL (a gateway beside a separate migrate
     step): it serves when the schema is up to date, and refuses, naming what is pending, when it is not."""
-    proc, base = _start_serve(novara_env(DATABASE_URL=gateway_url, JWT_SECRET=SECRET))
+    proc, base = start(novara_env(DATABASE_URL=gateway_url, JWT_SECRET=SECRET))
     try:
-        assert _get(base + "/api/health")[0] == 200
+        assert get_json(base + "/api/health")[0] == 200
     finally:
         proc.send_signal(signal.SIGINT)
         assert proc.wait(15) == 0

@@ -1,8 +1,9 @@
-"""The reliability suite (issue 8): tests that try to break the system, with a summary of what they did.
+"""The reliability summary: tests that try to break the system (tests/reliability, tests/isolation) report what they
+did, and the run ends with a table of it.
 
-Every test here runs in `make test` at its fast size; `make test-reliability` runs the same tests at
-full size (`NOVARA_RELIABILITY=full`: longer loads, more clients, more generated requests) and prints
-the summary table. A test reports its figures through the `report` fixture:
+Every such test runs in `make test` at its fast size; `make test-reliability` runs the same tests at full size
+(`NOVARA_RELIABILITY=full`: longer loads, more clients, more generated requests) and prints the summary table. A
+test reports its figures through the `report` fixture:
 
     report(requests=1234, failures=0, lost_writes=0, note="16 clients, 5 s")
 
@@ -23,7 +24,7 @@ from typing import Any
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / ".reliability" / "last-run.json"
 FULL = os.environ.get("NOVARA_RELIABILITY", "fast") == "full"
 

@@ -11,8 +11,7 @@ from starlette.testclient import TestClient
 from gateway import auth
 from gateway.app import create_app, http_status
 from gateway.settings import load
-
-from .conftest import SECRET
+from tests.conftest import SECRET
 
 
 def bearer(token: str) -> dict[str, str]:

@@ -23,11 +23,11 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
-from ._http import EVENT, ITEM, assert_shape, bearer, signup
-from .conftest import SECRET, novara, novara_env
-from .test_cli import gateway_env, start_serve
+from tests._http import EVENT, ITEM, assert_shape, bearer, signup
+from tests._serve import gateway_env, start_serve
+from tests.conftest import SECRET, novara, novara_env
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 GUIDE_HOST = "https://your-app.railway.app"
 V2_DISABLED = "Schema V2 not available. Enable with USE_SCHEMA_V2=true"
 

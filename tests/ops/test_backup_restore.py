@@ -23,10 +23,9 @@ from psycopg.types.json import Jsonb
 
 from novara import embedded
 from novara.migrate import Migrator
+from tests.conftest import novara, novara_env
 
-from .conftest import novara, novara_env
-
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 ANN, BOB = "ann@example.com", "bob@example.com"
 PER_USER_TABLES = {"users", "user_profiles", "health_events", "live_checkins", "insights", "daily_checkins"}
 

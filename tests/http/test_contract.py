@@ -9,8 +9,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from gateway import auth
-
-from .conftest import SECRET
+from tests.conftest import SECRET
 
 
 def signup(client: TestClient, email: str | None = None, **fields: object) -> tuple[str, dict]:

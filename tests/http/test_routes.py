@@ -23,8 +23,7 @@ from gateway import auth
 from gateway.app import create_app
 from gateway.routes import ROUTES, Route
 from gateway.settings import load
-
-from ._http import (
+from tests._http import (
     DATE,
     EVENT,
     ISO,
@@ -40,9 +39,9 @@ from ._http import (
     same,
     signup,
 )
-from .conftest import SECRET
+from tests.conftest import SECRET
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 LATEST_MIGRATION = max(p.stem for p in (ROOT / "db" / "schema").glob("[0-9]*.sql"))
 BODY_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 AUTH_ROUTES = [r for r in ROUTES if r.auth == "required"]
@@ -618,7 +617,7 @@ def test_analytics(client: TestClient, timeframe: str | None, days: int) -> None
     "GET /api/checkins/questions",
 )
 def test_insight_routes(client: TestClient) -> None:
-    """Contract section 5 shapes (the rules themselves are tested in db/tests and tests/test_insights_http.py)."""
+    """Contract section 5 shapes (the rules themselves are tested in db/tests and tests/http/test_insights.py)."""
     token, user = signup(client, **SIGNUP_PROFILE)
     post_checkin(client, token, anxiety_level=3, medication_taken="yes")
     h = bearer(token)

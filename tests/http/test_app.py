@@ -6,8 +6,7 @@ from starlette.testclient import TestClient
 
 from gateway.app import create_app
 from gateway.settings import load
-
-from .conftest import SECRET
+from tests.conftest import SECRET
 
 
 def test_root(client: TestClient) -> None:

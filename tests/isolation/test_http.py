@@ -6,7 +6,7 @@ a feedback is not linked and is kept as A's own reference, answered exactly like
 insight_id there is any string of the client's); any user_id, email,
 id or cursor of B's in a query string or a body is ignored (A gets A's own data, A's writes land on A);
 no response to A contains any of B's identifiers or B's email; B's data is unchanged afterwards.
-db/tests/test_rls_probes.sql runs the same probes in SQL as the gateway's role (same outcomes).
+db/tests/test_isolation.sql runs the same probes in SQL as the gateway's role (same outcomes).
 """
 
 from __future__ import annotations
@@ -16,9 +16,8 @@ from typing import Any
 from urllib.parse import urlencode
 
 from tests._http import bearer
-
-from ._world import World, world
-from .conftest import Report
+from tests._report import Report
+from tests.reliability._world import World, world
 
 __all__ = ["world"]
 

@@ -24,10 +24,9 @@ from gateway.app import create_app
 from gateway.db import inspect_login
 from gateway.settings import load
 from novara import embedded
+from tests.conftest import SECRET, novara, novara_env
 
-from .conftest import SECRET, novara, novara_env
-
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 DOC = ROOT / "docs" / "roles.md"
 
 

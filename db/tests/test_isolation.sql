@@ -1,5 +1,5 @@
 -- User A probes user B's data in SQL, as the gateway's role (novara_api) with A's claims: the same probes as
--- tests/reliability/test_isolation_http.py, with the same outcome (SQLSTATE NV404, which the gateway answers
+-- tests/isolation/test_http.py, with the same outcome (SQLSTATE NV404, which the gateway answers
 -- as 404). Then every per-user relation directly: novara_api sees none of B's rows and cannot write at all;
 -- and the functions' owner novara_definer, which holds the table privileges, still cannot see, change or
 -- plant B's rows with A's claims: row-level security stops it, not the Python gateway and not a privilege.

@@ -11,8 +11,8 @@ import socket
 import psycopg
 import pytest
 
-from .conftest import novara, novara_env
-from .test_cli import _start_serve, gateway_env
+from tests._serve import gateway_env, start
+from tests.conftest import novara, novara_env
 
 # what a throwaway user could leave behind
 LEFTOVERS = (
@@ -140,7 +140,7 @@ def test_selftest_cannot_connect() -> None:
 
 
 def test_smoke_against_a_live_gateway(db_url: str, gateway_url: str) -> None:
-    proc, base = _start_serve(gateway_env(db_url, gateway_url))
+    proc, base = start(gateway_env(db_url, gateway_url))
     try:
         r = novara("smoke", "--url", base, env=novara_env())
     finally:
@@ -161,7 +161,7 @@ def test_smoke_against_a_live_gateway(db_url: str, gateway_url: str) -> None:
 
 
 def test_smoke_passes_in_v1_mode_with_503_from_v2_routes(db_url: str, gateway_url: str) -> None:
-    proc, base = _start_serve(gateway_env(db_url, gateway_url, USE_SCHEMA_V2="off"))
+    proc, base = start(gateway_env(db_url, gateway_url, USE_SCHEMA_V2="off"))
     try:
         r = novara("smoke", "--url", base, env=novara_env())
     finally:

@@ -3,7 +3,7 @@
 Every field of 3.1, every "also accepted" field and extras of every JSON kind are POSTed, then read back
 with GET /api/checkins/{id}, GET /api/checkins and GET /api/checkins/last-values: each submitted key comes
 back with the same JSON type and value, flat and under "fields". A hypothesis property (the strategies of
-tests/test_checkin_roundtrip.py, which checks the same at the SQL level) does it for random check-ins.
+tests/sql/test_checkin_roundtrip.py, which checks the same at the SQL level) does it for random check-ins.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from starlette.testclient import TestClient
 
-from ._http import assert_item, bearer, same, signup
-from .test_checkin_roundtrip import checkins, expected_phq4
+from tests._checkins import checkins, expected_phq4
+from tests._http import assert_item, bearer, same, signup
 
 
 def days_ago(n: int) -> str:

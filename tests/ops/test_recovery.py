@@ -13,8 +13,7 @@ from gateway.db import AUTHENTICATOR
 from gateway.settings import load
 from novara import DB_DIR, embedded
 from novara.migrate import migrate
-
-from .conftest import SECRET
+from tests.conftest import SECRET
 
 
 def wait_for(client: TestClient, path: str, status: int, headers: dict[str, str], seconds: float = 15) -> float:
