@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -45,8 +46,26 @@ def _sigterm(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt
 
 
+BASETEMP_PREFIX = "novara-pytest-"
+
+
 def pytest_configure(config: pytest.Config) -> None:
     signal.signal(signal.SIGTERM, _sigterm)
+    # Each run gets a temp root of its own: pytest's default (/tmp/pytest-of-<user>/pytest-N) keeps the last three
+    # runs and deletes older ones, including those of another run still going on this machine.
+    if config.option.basetemp is None:
+        root = Path(tempfile.gettempdir())
+        embedded.clean_stale_runs(root, BASETEMP_PREFIX)  # left by killed runs (their embedded servers too)
+        config.option.basetemp = str(root / f"{BASETEMP_PREFIX}{os.getpid()}-{_worker_id()}")
+        config.stash[_OWN_BASETEMP] = config.option.basetemp
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if own := config.stash.get(_OWN_BASETEMP, None):
+        shutil.rmtree(own, ignore_errors=True)
+
+
+_OWN_BASETEMP = pytest.StashKey[str]()
 
 
 def _worker_id() -> str:

@@ -1,4 +1,4 @@
-"""Load the benchmark data: users through api.signup, check-ins and V2 events set-based (bench/sql/generator.sql).
+"""Load the benchmark data with novara.seed: users through api.signup, check-ins and V2 events set-based.
 
 Cohorts (emails <prefix><k>@bench.invalid):
   load     u<k>          N users with D days of history (a check-in on ~85 % of days, V2 events)
@@ -11,12 +11,12 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import Any
 
 import psycopg
 
-GENERATOR_SQL = Path(__file__).resolve().parent / "sql" / "generator.sql"
+from novara.seed import install, signup, write_cohort
+
 CHECKIN_PROBABILITY = 0.85
 HISTORY_USERS: dict[str, int] = {"hist30d-": 30, "hist90d-": 90, "hist3y-": 1095}
 
@@ -60,49 +60,6 @@ class LoadStats:
         out["checkins_per_s"] = round(self.checkins / self.write_s) if self.write_s else None
         out["signups_per_s"] = round(self.users / self.signup_s) if self.signup_s else None
         return {k: (round(v, 3) if isinstance(v, float) else v) for k, v in out.items()}
-
-
-def install(conn: psycopg.Connection) -> None:
-    """Create (or replace) schema bench and its functions in the database."""
-    conn.execute(GENERATOR_SQL.read_text())  # type: ignore[arg-type]
-
-
-def signup(
-    conn: psycopg.Connection, seed: int, cohort: str, prefix: str, first: int, count: int, days: int, p: float
-) -> int:
-    row = conn.execute(
-        "SELECT bench.signup_users(%s, %s, %s, %s, %s, %s, %s)", (seed, cohort, prefix, first, count, days, p)
-    ).fetchone()
-    return int(row[0]) if row else 0
-
-
-def write_cohort(
-    conn: psycopg.Connection, seed: int, cohort: str, first: int, last: int, *, bulk: bool = True
-) -> tuple[int, int, float, float]:
-    """Plan and write users [first, last) of a cohort in one transaction: (check-ins, events, plan s, write s).
-
-    Bulk: set-based INSERTs with foreign-key triggers off for the transaction (session_replication_role =
-    replica; every referenced row is the generator's own), else one api.* call per check-in / event.
-    """
-    with conn.transaction():
-        conn.execute("SET LOCAL work_mem = '256MB'")
-        started = time.perf_counter()
-        row = conn.execute("SELECT bench.plan(%s, %s, %s, %s)", (seed, cohort, first, last)).fetchone()
-        checkins = int(row[0]) if row else 0
-        planned = time.perf_counter()
-        if bulk:
-            conn.execute("SET LOCAL session_replication_role = replica")
-            row = conn.execute("SELECT bench.load_bulk()").fetchone()
-            events = int(row[0]) if row else 0
-        else:
-            count = "SELECT count(*) FROM public.health_events"
-            before = conn.execute(count).fetchone()
-            conn.execute("SELECT bench.load_functions()")
-            after = conn.execute(count).fetchone()
-            events = int(after[0]) - int(before[0]) if after and before else 0
-        conn.execute("TRUNCATE bench.plan_checkins, bench.plan_events")
-        written = time.perf_counter()
-    return checkins, events, planned - started, written - planned
 
 
 def load(

@@ -197,7 +197,7 @@ def warm_daily_insights(conn: psycopg.Connection, users: int, log: Callable[[str
     """Generate today's daily insight of every loaded user (the first call of a day computes and stores it),
     so all three daily-insight measurements read the stored insight; the first call's mean cost is kept."""
     started = time.perf_counter()
-    conn.execute("SELECT bench.warm_daily_insights('load')")
+    conn.execute("SELECT seed.warm_daily_insights('load')")
     ms = (time.perf_counter() - started) * 1000
     out = {"users": users, "total_ms": round(ms, 1), "mean_ms_per_first_call": round(ms / max(users, 1), 3)}
     log(f"daily insight, first call of the day: {out['mean_ms_per_first_call']:.2f} ms per user")

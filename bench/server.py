@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 import shutil
 import signal
 import subprocess
-import sys
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -17,13 +14,11 @@ from pathlib import Path
 
 from gateway.db import AUTHENTICATOR
 from novara import DB_DIR, embedded
+from novara.background import start_serve
 from novara.migrate import migrate
-
-ROOT = Path(__file__).resolve().parent.parent  # the checkout, where `python -m novara.cli` runs
 
 RUN_PREFIX = "novara-bench-"
 DBNAME = "novara_bench"
-_LISTENING = re.compile(r"Novara API listening on (http://\S+)")
 
 
 @dataclass
@@ -54,36 +49,6 @@ class Gateway:
     base_url: str
     process: subprocess.Popen[bytes]
     log_path: Path
-
-
-def start_serve(
-    serve_args: list[str],
-    env: dict[str, str],
-    log_path: Path,
-    *,
-    python_args: tuple[str, ...] = (),
-    timeout: float = 60,
-) -> tuple[subprocess.Popen[bytes], str]:
-    """Start `python [python_args] -m novara.cli serve [serve_args]` with its output in log_path (a pipe nobody
-    drains would block the server once full); return it and its base URL once it says "Novara API listening
-    on ...". RuntimeError with the log's tail when it exits or stays silent for `timeout` seconds. Also used
-    by the reliability tests' stack (tests/reliability/_stack.py)."""
-    with log_path.open("wb") as log:
-        proc = subprocess.Popen(
-            [sys.executable, *python_args, "-m", "novara.cli", "serve", *serve_args],
-            env={**env, "PYTHONUNBUFFERED": "1"},
-            cwd=ROOT,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    deadline = time.monotonic() + timeout
-    while not (found := _LISTENING.search(log_path.read_text(errors="replace"))):
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            proc.wait()
-            raise RuntimeError(f"novara serve did not start:\n{log_path.read_text(errors='replace')[-2000:]}")
-        time.sleep(0.05)
-    return proc, found.group(1)
 
 
 @contextlib.contextmanager

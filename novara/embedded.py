@@ -214,12 +214,14 @@ def _pid_alive(pid: int) -> bool:
 
 
 def clean_stale_runs(root: Path, prefix: str) -> None:
-    """Stop and delete throwaway servers in `root/<prefix><pid>-…` whose owning process is gone (a killed run)."""
+    """Stop and delete the throwaway folders `root/<prefix><pid>-…` whose owning process is gone (a killed run),
+    with every server still running in a data dir below them."""
     for path in root.glob(prefix + "*"):
         try:
             owner = int(path.name[len(prefix) :].split("-")[0])
         except ValueError:
             continue
         if not _pid_alive(owner):
-            kill_stale(path / "pg")
+            for pidfile in path.rglob("postmaster.pid"):
+                kill_stale(pidfile.parent)
             shutil.rmtree(path, ignore_errors=True)

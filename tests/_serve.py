@@ -1,49 +1,36 @@
-"""`novara serve` as a process, for the tests that run it whole: start it, wait until it listens, and the
-environment of a deployment (the gateway as the authenticator, migrations as the owner)."""
+"""`novara serve` as a process, for the tests that run it whole (novara.background starts it and waits until it
+listens), and the environment of a deployment (the gateway as the authenticator, migrations as the owner)."""
 
 from __future__ import annotations
 
+import atexit
 import json
-import re
+import shutil
 import subprocess
-import sys
-import time
+import tempfile
 import urllib.request
 from pathlib import Path
 
+from novara.background import start_serve as start_in_background
 from tests.conftest import SECRET, novara_env
 
-ROOT = Path(__file__).resolve().parent.parent
+_LOGS = Path(tempfile.mkdtemp(prefix="novara-test-serve-"))
+atexit.register(shutil.rmtree, _LOGS, ignore_errors=True)
 
 
-def start_serve(env: dict[str, str], *extra: str) -> tuple[subprocess.Popen[str], str, str]:
-    """`novara serve --port 0 [extra]`: the process, its base URL, and what it printed until it listened."""
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "novara.cli", "serve", "--port", "0", *extra],
-        env=env,
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    assert proc.stdout is not None
-    deadline = time.monotonic() + 60
-    seen = []
-    while time.monotonic() < deadline:
-        line = proc.stdout.readline()
-        if not line:
-            break
-        seen.append(line)
-        m = re.search(r"Novara API listening on (http://\S+)", line)
-        if m:
-            return proc, m.group(1), "".join(seen)
-    proc.kill()
-    raise AssertionError("serve did not start: " + "".join(seen))
+def start_serve(env: dict[str, str], *extra: str) -> tuple[subprocess.Popen[bytes], str, Path]:
+    """`novara serve --port 0 [extra]`: the process, its base URL, and the file its output goes to."""
+    log = Path(tempfile.mkstemp(dir=_LOGS, suffix=".log")[1])
+    try:
+        proc, base = start_in_background(["--port", "0", *extra], env, log)
+    except RuntimeError as err:
+        raise AssertionError(str(err)) from None
+    return proc, base, log
 
 
-def start(env: dict[str, str], *extra: str) -> tuple[subprocess.Popen[str], str]:
+def start(env: dict[str, str], *extra: str) -> tuple[subprocess.Popen[bytes], str]:
     """start_serve without the output: (process, base URL)."""
-    proc, base, _output = start_serve(env, *extra)
+    proc, base, _log = start_serve(env, *extra)
     return proc, base
 
 

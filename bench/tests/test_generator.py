@@ -1,7 +1,7 @@
-"""The benchmark's bulk loader writes exactly the rows the real functions write (bench/sql/generator.sql).
+"""The benchmark's bulk loader writes exactly the rows the real functions write (novara/seed.sql).
 
 Two cohorts get the same plan (same seed, same user numbers, same profiles): cohort "a" is written
-set-based (bench.load_bulk), cohort "b" through api.create_checkin and api.create_event. Every row of
+set-based (seed.load_bulk), cohort "b" through api.create_checkin and api.create_event. Every row of
 health_events, live_checkins and daily_checkins_legacy must match, ignoring ids and the timestamps taken
 at write time (recorded_at, created_at, and occurred_at of today's check-in, which is "now").
 """
@@ -15,6 +15,7 @@ import psycopg
 import pytest
 
 from bench import generator
+from novara import seed as seeding
 
 SEED = 7
 USERS = 6
@@ -31,7 +32,7 @@ def _events(conn: psycopg.Connection, cohort: str) -> list[tuple[Any, ...]]:
             e.local_date, e.action, e.source, e.source_version, c.local_date AS checkin_date,
             e.correlation_id IS NULL, e.related_event_id, e.idempotency_key, e.request_hash
         FROM public.health_events AS e
-        JOIN bench.users AS u ON u.user_id = e.user_id
+        JOIN seed.users AS u ON u.user_id = e.user_id
         LEFT JOIN public.live_checkins AS c ON c.id = e.correlation_id
         WHERE u.cohort = %s
         ORDER BY u.k, e.position
@@ -47,7 +48,7 @@ def _checkins(conn: psycopg.Connection, cohort: str) -> list[tuple[Any, ...]]:
             l.medication_taken, l.side_effects, l.phq4_score, c.created_at = c.updated_at
         FROM public.daily_checkins_legacy AS l
         JOIN public.live_checkins AS c ON c.id = l.id
-        JOIN bench.users AS u ON u.user_id = l.user_id
+        JOIN seed.users AS u ON u.user_id = l.user_id
         WHERE u.cohort = %s
         ORDER BY u.k, l.date_submitted
         """,
@@ -62,7 +63,7 @@ def _legacy_rows(conn: psycopg.Connection, cohort: str) -> list[tuple[Any, ...]]
         SELECT u.k, d.date_submitted, d.checkin_type, d.fields, d.extra_fields, d.mood_today, d.confidence_today,
             d.medication_taken, d.side_effects, d.coping_strategies_used, d.phq4_score, d.id = c.id
         FROM public.daily_checkins AS d
-        JOIN bench.users AS u ON u.user_id = d.user_id
+        JOIN seed.users AS u ON u.user_id = d.user_id
         LEFT JOIN public.live_checkins AS c ON c.id = d.id
         WHERE u.cohort = %s
         ORDER BY u.k, d.date_submitted
@@ -74,11 +75,11 @@ def _legacy_rows(conn: psycopg.Connection, cohort: str) -> list[tuple[Any, ...]]
 @pytest.fixture
 def loaded(db_url: str) -> Iterator[psycopg.Connection]:
     conn = psycopg.connect(db_url, autocommit=True)
-    generator.install(conn)
+    seeding.install(conn)
     for cohort in ("a", "b"):
-        assert generator.signup(conn, SEED, cohort, cohort, 0, USERS, DAYS, generator.CHECKIN_PROBABILITY) == USERS
-    bulk = generator.write_cohort(conn, SEED, "a", 0, USERS, bulk=True)
-    calls = generator.write_cohort(conn, SEED, "b", 0, USERS, bulk=False)
+        assert seeding.signup(conn, SEED, cohort, cohort, 0, USERS, DAYS, generator.CHECKIN_PROBABILITY) == USERS
+    bulk = seeding.write_cohort(conn, SEED, "a", 0, USERS, bulk=True)
+    calls = seeding.write_cohort(conn, SEED, "b", 0, USERS, bulk=False)
     assert bulk[:2] == calls[:2]  # same number of check-ins and events
     yield conn
     conn.close()
@@ -123,9 +124,9 @@ def test_generator_is_deterministic(loaded: psycopg.Connection) -> None:
 
     def plan(seed: int) -> list[tuple[Any, ...]]:
         with loaded.transaction(force_rollback=True):
-            loaded.execute("SELECT bench.plan(%s, 'a', 0, %s)", (seed, USERS))
+            loaded.execute("SELECT seed.plan(%s, 'a', 0, %s)", (seed, USERS))
             return loaded.execute(
-                "SELECT k, local_date, fields FROM bench.plan_checkins ORDER BY k, local_date"
+                "SELECT k, local_date, fields FROM seed.plan_checkins ORDER BY k, local_date"
             ).fetchall()
 
     first = plan(SEED)
@@ -139,7 +140,7 @@ def _checkin_plan_rows(conn: psycopg.Connection) -> list[tuple[Any, ...]]:
     return conn.execute(
         """
         SELECT u.k, l.date_submitted, l.fields
-        FROM public.daily_checkins_legacy AS l JOIN bench.users AS u ON u.user_id = l.user_id
+        FROM public.daily_checkins_legacy AS l JOIN seed.users AS u ON u.user_id = l.user_id
         WHERE u.cohort = 'a' ORDER BY u.k, l.date_submitted
         """
     ).fetchall()

@@ -139,14 +139,14 @@ def contains(actual: Any, expected: Any) -> bool:
 
 
 class Live:
-    def __init__(self, proc: subprocess.Popen[str], base: str):
+    def __init__(self, proc: subprocess.Popen[bytes], base: str):
         self.proc, self.base, self.output = proc, base, ""
 
 
 @contextmanager
 def serve(db_url: str, gateway_url: str, flag: str) -> Iterator[Live]:
     """`novara serve --port 0` on the test database with USE_SCHEMA_V2=flag; all its output kept on exit."""
-    proc, base, started = start_serve(gateway_env(db_url, gateway_url, USE_SCHEMA_V2=flag))
+    proc, base, log = start_serve(gateway_env(db_url, gateway_url, USE_SCHEMA_V2=flag))
     live = Live(proc, base)
     try:
         yield live
@@ -157,8 +157,7 @@ def serve(db_url: str, gateway_url: str, flag: str) -> Iterator[Live]:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(5)
-        assert proc.stdout is not None
-        live.output = started + proc.stdout.read()
+        live.output = log.read_text()
 
 
 def operator_token(live: Live) -> tuple[str, str]:

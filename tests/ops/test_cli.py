@@ -85,7 +85,7 @@ def test_psql_runs_against_the_configured_database(db_url: str) -> None:
 
 
 def test_serve_with_database_url(db_url: str, gateway_url: str) -> None:
-    proc, base = start(gateway_env(db_url, gateway_url, USE_SCHEMA_V2="off"))
+    proc, base, log = start_serve(gateway_env(db_url, gateway_url, USE_SCHEMA_V2="off"))
     try:
         status, body = get_json(base + "/api/health/detailed?token=secret-value")
         assert status == 200
@@ -93,8 +93,7 @@ def test_serve_with_database_url(db_url: str, gateway_url: str) -> None:
     finally:
         proc.send_signal(signal.SIGINT)
         assert proc.wait(15) == 0
-    assert proc.stdout is not None
-    out = proc.stdout.read()
+    out = log.read_text()
     # one line per request: method, path, status, ms — and never the query string
     assert re.search(r"^GET /api/health/detailed 200 \d+\.\dms$", out, re.MULTILINE), out
     assert "secret-value" not in out
@@ -211,12 +210,13 @@ def test_serve_refuses_a_login_that_can_become_an_owner_or_not_the_api_role(
 
 def test_serve_with_a_powerful_login_when_allowed_warns(db_url: str) -> None:
     env = novara_env(DATABASE_URL=db_url, JWT_SECRET=SECRET, NOVARA_ALLOW_POWERFUL_LOGIN="true")
-    proc, base, output = start_serve(env)
+    proc, base, log = start_serve(env)
     try:
         assert get_json(base + "/api/health")[0] == 200
     finally:
         proc.send_signal(signal.SIGINT)
         assert proc.wait(15) == 0
+    output = log.read_text()
     assert "serving as postgres, which should not serve requests: it is a superuser" in output
 
 

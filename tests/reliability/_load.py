@@ -1,6 +1,6 @@
 """A mixed-workload driver for the reliability suite: N client threads against a real `novara serve`.
 
-Each client is one user (seeded with realistic history by bench/generator.py) and loops over a weighted mix
+Each client is one user (seeded with realistic history by novara/seed.py) and loops over a weighted mix
 of the app's hot routes: reads (list check-ins, timeline, daily summary, analytics, user metrics, daily
 insight) and writes (check-ins on distinct dates, V2 events). Every response is classified:
   ok           2xx
@@ -32,8 +32,8 @@ from urllib.parse import urlsplit
 
 import psycopg
 
-from bench import generator
 from gateway import auth
+from novara import seed as seeding
 from tests.conftest import SECRET
 
 # The load's check-in dates: far before the generated history (the last N days before today). Past
@@ -74,14 +74,14 @@ class User:
 
 
 def seed_users(db_url: str, count: int, days: int = 60, seed: int = 8) -> list[User]:
-    """`count` users with `days` of generated history (set-based, bench/generator.py), each with a token."""
+    """`count` users with `days` of generated history (set-based, novara/seed.py), each with a token."""
     with psycopg.connect(db_url, autocommit=True) as conn:
-        generator.install(conn)
-        generator.signup(conn, seed, "load", "load", 0, count, days, 0.85)
-        generator.write_cohort(conn, seed, "load", 0, count)
+        seeding.install(conn)
+        seeding.signup(conn, seed, "load", "load", 0, count, days, 0.85)
+        seeding.write_cohort(conn, seed, "load", 0, count)
         conn.execute("ANALYZE")
         rows = conn.execute(
-            "SELECT u.id::text, u.email FROM bench.users b JOIN public.users u ON u.id = b.user_id "
+            "SELECT u.id::text, u.email FROM seed.users b JOIN public.users u ON u.id = b.user_id "
             "WHERE b.cohort = 'load' ORDER BY b.k"
         ).fetchall()
     return [User(r[0], r[1], auth.sign(SECRET, {"id": r[0], "email": r[1]})) for r in rows]

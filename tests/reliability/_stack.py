@@ -21,9 +21,9 @@ from typing import Any
 import httpx
 import psycopg
 
-from bench.server import start_serve
 from gateway.db import AUTHENTICATOR
 from novara import DB_DIR, embedded
+from novara.background import start_serve
 from novara.embedded import EmbeddedServer
 from novara.migrate import migrate
 from tests.conftest import SECRET

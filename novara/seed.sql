@@ -1,17 +1,18 @@
--- The benchmark's data generator (schema bench, in the benchmark database only; never a migration).
+-- Synthetic users and history (schema seed; loaded into benchmark, load-test and demo databases only, never a
+-- migration): the benchmark's data set and the reliability suite's load users.
 --
--- Deterministic: every value comes from bench.rnd(seed, user number, day, salt), a hash, so the same seed
+-- Deterministic: every value comes from seed.rnd(seed, user number, day, salt), a hash, so the same seed
 -- on the same PostgreSQL version gives the same data. Users are created through api.signup. Check-ins and
--- V2 events are first planned (bench.plan_checkins, bench.plan_events), then written either
---   * set-based (bench.load_bulk): INSERTs that write exactly the rows api.create_checkin and
+-- V2 events are first planned (seed.plan_checkins, seed.plan_events), then written either
+--   * set-based (seed.load_bulk): INSERTs that write exactly the rows api.create_checkin and
 --     api.create_event would write (and core.legacy_put per check-in: the dual write to daily_checkins) (the payload split mirrors core.checkin_payloads; the generator writes
 --     no extra fields, so the groups are the registry's keys), or
---   * through the real functions (bench.load_functions), one call per check-in / event.
+--   * through the real functions (seed.load_functions), one call per check-in / event.
 -- bench/tests/test_generator.py proves both paths write identical rows.
 
-CREATE SCHEMA IF NOT EXISTS bench;
+CREATE SCHEMA IF NOT EXISTS seed;
 
-CREATE TABLE IF NOT EXISTS bench.users (
+CREATE TABLE IF NOT EXISTS seed.users (
     email text PRIMARY KEY,
     cohort text NOT NULL,
     k integer NOT NULL,
@@ -20,9 +21,9 @@ CREATE TABLE IF NOT EXISTS bench.users (
     days integer NOT NULL,
     p_checkin double precision NOT NULL
 );
-CREATE INDEX IF NOT EXISTS bench_users_cohort ON bench.users (cohort, k);
+CREATE INDEX IF NOT EXISTS seed_users_cohort ON seed.users (cohort, k);
 
-CREATE UNLOGGED TABLE IF NOT EXISTS bench.plan_checkins (
+CREATE UNLOGGED TABLE IF NOT EXISTS seed.plan_checkins (
     checkin_id uuid NOT NULL DEFAULT gen_random_uuid(),
     k integer NOT NULL,
     user_id uuid NOT NULL,
@@ -31,7 +32,7 @@ CREATE UNLOGGED TABLE IF NOT EXISTS bench.plan_checkins (
     fields jsonb NOT NULL
 );
 
-CREATE UNLOGGED TABLE IF NOT EXISTS bench.plan_events (
+CREATE UNLOGGED TABLE IF NOT EXISTS seed.plan_events (
     k integer NOT NULL,
     user_id uuid NOT NULL,
     ord integer NOT NULL,
@@ -42,7 +43,7 @@ CREATE UNLOGGED TABLE IF NOT EXISTS bench.plan_events (
 );
 
 -- A uniform number in [0, 1) from (seed, user number, day, salt).
-CREATE OR REPLACE FUNCTION bench.rnd(p_seed integer, p_k integer, p_day integer, p_salt integer)
+CREATE OR REPLACE FUNCTION seed.rnd(p_seed integer, p_k integer, p_day integer, p_salt integer)
 RETURNS double precision
 LANGUAGE sql
 IMMUTABLE
@@ -53,7 +54,7 @@ AS $$
 $$;
 
 -- An integer in [lo, hi] from a uniform number.
-CREATE OR REPLACE FUNCTION bench.pick(p_r double precision, p_lo integer, p_hi integer)
+CREATE OR REPLACE FUNCTION seed.pick(p_r double precision, p_lo integer, p_hi integer)
 RETURNS integer
 LANGUAGE sql
 IMMUTABLE
@@ -64,7 +65,7 @@ $$;
 
 -- Sign up users p_from .. p_from + p_count - 1 of a cohort through api.signup, with a complete profile
 -- (baseline_completed), a timezone from a realistic list, and p_days days of history to plan.
-CREATE OR REPLACE FUNCTION bench.signup_users(
+CREATE OR REPLACE FUNCTION seed.signup_users(
     p_seed integer, p_cohort text, p_prefix text, p_from integer, p_count integer, p_days integer,
     p_checkin double precision
 )
@@ -88,20 +89,20 @@ DECLARE
 BEGIN
     FOR k IN p_from .. p_from + p_count - 1 LOOP
         v_email := p_prefix || k || '@bench.invalid';
-        v_tz := zones[bench.pick(bench.rnd(p_seed, k, 0, 1), 1, cardinality(zones))];
+        v_tz := zones[seed.pick(seed.rnd(p_seed, k, 0, 1), 1, cardinality(zones))];
         v_user := api.signup(jsonb_build_object(
             'email', v_email,
             'nickname', 'User ' || k,
             'timezone', v_tz,
-            'primary_need', needs[bench.pick(bench.rnd(p_seed, k, 0, 2), 1, cardinality(needs))],
-            'cycle_stage', stages[bench.pick(bench.rnd(p_seed, k, 0, 3), 1, cardinality(stages))],
-            'confidence_meds', bench.pick(bench.rnd(p_seed, k, 0, 4), 1, 10),
-            'confidence_costs', bench.pick(bench.rnd(p_seed, k, 0, 5), 1, 10),
-            'confidence_overall', bench.pick(bench.rnd(p_seed, k, 0, 6), 1, 10),
+            'primary_need', needs[seed.pick(seed.rnd(p_seed, k, 0, 2), 1, cardinality(needs))],
+            'cycle_stage', stages[seed.pick(seed.rnd(p_seed, k, 0, 3), 1, cardinality(stages))],
+            'confidence_meds', seed.pick(seed.rnd(p_seed, k, 0, 4), 1, 10),
+            'confidence_costs', seed.pick(seed.rnd(p_seed, k, 0, 5), 1, 10),
+            'confidence_overall', seed.pick(seed.rnd(p_seed, k, 0, 6), 1, 10),
             'medication_status', 'taking',
             'top_concern', 'medication side effects'
         )) -> 'user';
-        INSERT INTO bench.users (email, cohort, k, user_id, tz, days, p_checkin)
+        INSERT INTO seed.users (email, cohort, k, user_id, tz, days, p_checkin)
         VALUES (v_email, p_cohort, k, (v_user ->> 'id')::uuid, v_tz, p_days, p_checkin);
         n := n + 1;
     END LOOP;
@@ -112,7 +113,7 @@ $$;
 
 -- Plan the check-ins and V2 events of a cohort's users k in [p_k_from, p_k_to): the last `days` local days
 -- (today included) of each. Returns the number of planned check-ins.
-CREATE OR REPLACE FUNCTION bench.plan(p_seed integer, p_cohort text, p_k_from integer, p_k_to integer)
+CREATE OR REPLACE FUNCTION seed.plan(p_seed integer, p_cohort text, p_k_from integer, p_k_to integer)
 RETURNS bigint
 LANGUAGE plpgsql
 AS $$
@@ -133,31 +134,31 @@ BEGIN
     INTO words, scores
     FROM public.mood_scores AS m;
 
-    INSERT INTO bench.plan_checkins (k, user_id, local_date, occurred_at, fields)
+    INSERT INTO seed.plan_checkins (k, user_id, local_date, occurred_at, fields)
     SELECT
         d.k, d.user_id, d.local_date,
         CASE WHEN d.day_no = 0 THEN now() ELSE (d.local_date + TIME '12:00') AT TIME ZONE d.tz END,
         jsonb_strip_nulls(jsonb_build_object(
             'mood_today', words[d.w1] || CASE WHEN d.w2 <> d.w1 THEN ', ' || words[d.w2] ELSE '' END,
-            'confidence_today', greatest(1, least(10, scores[d.w1] + bench.pick(bench.rnd(p_seed, d.k, d.day_no, 13),
+            'confidence_today', greatest(1, least(10, scores[d.w1] + seed.pick(seed.rnd(p_seed, d.k, d.day_no, 13),
                 -2, 2))),
-            'anxiety_level', CASE WHEN bench.rnd(p_seed, d.k, d.day_no, 14) < 0.6
-                THEN greatest(1, least(10, 11 - scores[d.w1] + bench.pick(bench.rnd(p_seed, d.k, d.day_no, 15), -2,
+            'anxiety_level', CASE WHEN seed.rnd(p_seed, d.k, d.day_no, 14) < 0.6
+                THEN greatest(1, least(10, 11 - scores[d.w1] + seed.pick(seed.rnd(p_seed, d.k, d.day_no, 15), -2,
                     2))) END,
             'medication_taken', d.med,
-            'missed_doses', CASE WHEN d.med = 'no' THEN bench.pick(bench.rnd(p_seed, d.k, d.day_no, 16), 1, 2) END,
-            'side_effects', CASE WHEN bench.rnd(p_seed, d.k, d.day_no, 17) < 0.3
-                THEN to_jsonb((effects || effects)[d.fx + 1:d.fx + bench.pick(bench.rnd(p_seed, d.k, d.day_no, 18), 1,
+            'missed_doses', CASE WHEN d.med = 'no' THEN seed.pick(seed.rnd(p_seed, d.k, d.day_no, 16), 1, 2) END,
+            'side_effects', CASE WHEN seed.rnd(p_seed, d.k, d.day_no, 17) < 0.3
+                THEN to_jsonb((effects || effects)[d.fx + 1:d.fx + seed.pick(seed.rnd(p_seed, d.k, d.day_no, 18), 1,
                     3)]) END,
-            'user_note', CASE WHEN bench.rnd(p_seed, d.k, d.day_no, 19) < 0.15
-                THEN notes[bench.pick(bench.rnd(p_seed, d.k, d.day_no, 20), 1, cardinality(notes))] END,
-            'primary_concern_today', CASE WHEN bench.rnd(p_seed, d.k, d.day_no, 21) < 0.2
-                THEN concerns[bench.pick(bench.rnd(p_seed, d.k, d.day_no, 22), 1, cardinality(concerns))] END,
-            'coping_strategies_used', CASE WHEN bench.rnd(p_seed, d.k, d.day_no, 23) < 0.2
-                THEN to_jsonb((coping || coping)[d.cx + 1:d.cx + bench.pick(bench.rnd(p_seed, d.k, d.day_no, 24), 1,
+            'user_note', CASE WHEN seed.rnd(p_seed, d.k, d.day_no, 19) < 0.15
+                THEN notes[seed.pick(seed.rnd(p_seed, d.k, d.day_no, 20), 1, cardinality(notes))] END,
+            'primary_concern_today', CASE WHEN seed.rnd(p_seed, d.k, d.day_no, 21) < 0.2
+                THEN concerns[seed.pick(seed.rnd(p_seed, d.k, d.day_no, 22), 1, cardinality(concerns))] END,
+            'coping_strategies_used', CASE WHEN seed.rnd(p_seed, d.k, d.day_no, 23) < 0.2
+                THEN to_jsonb((coping || coping)[d.cx + 1:d.cx + seed.pick(seed.rnd(p_seed, d.k, d.day_no, 24), 1,
                     2)]) END,
-            'partner_involved_today', CASE WHEN bench.rnd(p_seed, d.k, d.day_no, 25) < 0.3
-                THEN bench.rnd(p_seed, d.k, d.day_no, 26) < 0.5 END
+            'partner_involved_today', CASE WHEN seed.rnd(p_seed, d.k, d.day_no, 25) < 0.3
+                THEN seed.rnd(p_seed, d.k, d.day_no, 26) < 0.5 END
         ) || CASE WHEN d.phq THEN jsonb_build_object(
             'phq4_feeling_nervous', d.q1, 'phq4_stop_worrying', d.q2, 'phq4_little_interest', d.q3,
             'phq4_feeling_down', d.q4, 'phq4_score', d.q1 + d.q2 + d.q3 + d.q4, 'phq4_anxiety', d.q1 + d.q2,
@@ -166,72 +167,72 @@ BEGIN
     FROM (
         SELECT
             s.*,
-            CASE WHEN bench.rnd(p_seed, s.k, s.day_no, 12) < 0.1
-                THEN greatest(1, least(cardinality(words), s.w1_raw + bench.pick(bench.rnd(p_seed, s.k, s.day_no, 11),
+            CASE WHEN seed.rnd(p_seed, s.k, s.day_no, 12) < 0.1
+                THEN greatest(1, least(cardinality(words), s.w1_raw + seed.pick(seed.rnd(p_seed, s.k, s.day_no, 11),
                     -6, 6)))
                 ELSE s.w1_raw END AS w2,
             s.w1_raw AS w1,
-            bench.pick(bench.rnd(p_seed, s.k, s.day_no, 27), 0, cardinality(effects) - 1) AS fx,
-            bench.pick(bench.rnd(p_seed, s.k, s.day_no, 28), 0, cardinality(coping) - 1) AS cx,
+            seed.pick(seed.rnd(p_seed, s.k, s.day_no, 27), 0, cardinality(effects) - 1) AS fx,
+            seed.pick(seed.rnd(p_seed, s.k, s.day_no, 28), 0, cardinality(coping) - 1) AS cx,
             CASE
-                WHEN bench.rnd(p_seed, s.k, s.day_no, 30) >= 0.8 THEN NULL
+                WHEN seed.rnd(p_seed, s.k, s.day_no, 30) >= 0.8 THEN NULL
                 WHEN s.r_med < 0.80 THEN 'yes'
                 WHEN s.r_med < 0.87 THEN 'partial'
                 WHEN s.r_med < 0.95 THEN 'no'
                 ELSE 'not_applicable'
             END AS med,
-            (s.day_no + bench.pick(bench.rnd(p_seed, s.k, 0, 31), 0, 6)) % 7 = 0 AS phq,
-            bench.pick(bench.rnd(p_seed, s.k, s.day_no, 32), 0, 3) AS q1,
-            bench.pick(bench.rnd(p_seed, s.k, s.day_no, 33), 0, 3) AS q2,
-            bench.pick(bench.rnd(p_seed, s.k, s.day_no, 34), 0, 3) AS q3,
-            bench.pick(bench.rnd(p_seed, s.k, s.day_no, 35), 0, 3) AS q4
+            (s.day_no + seed.pick(seed.rnd(p_seed, s.k, 0, 31), 0, 6)) % 7 = 0 AS phq,
+            seed.pick(seed.rnd(p_seed, s.k, s.day_no, 32), 0, 3) AS q1,
+            seed.pick(seed.rnd(p_seed, s.k, s.day_no, 33), 0, 3) AS q2,
+            seed.pick(seed.rnd(p_seed, s.k, s.day_no, 34), 0, 3) AS q3,
+            seed.pick(seed.rnd(p_seed, s.k, s.day_no, 35), 0, 3) AS q4
         FROM (
             SELECT
                 u.k, u.user_id, u.tz, g.day_no, (now() AT TIME ZONE u.tz)::date - g.day_no AS local_date,
-                bench.rnd(p_seed, u.k, g.day_no, 29) AS r_med,
+                seed.rnd(p_seed, u.k, g.day_no, 29) AS r_med,
                 -- A personal baseline mood, a slow cycle and daily noise, as an index into the sorted words.
                 greatest(1, least(cardinality(words), round(
-                    8 + 30 * bench.rnd(p_seed, u.k, 0, 7)
-                    + 6 * sin((g.day_no + 60 * bench.rnd(p_seed, u.k, 0, 8)) / 9.0)
-                    + 10 * (bench.rnd(p_seed, u.k, g.day_no, 9) - 0.5)
+                    8 + 30 * seed.rnd(p_seed, u.k, 0, 7)
+                    + 6 * sin((g.day_no + 60 * seed.rnd(p_seed, u.k, 0, 8)) / 9.0)
+                    + 10 * (seed.rnd(p_seed, u.k, g.day_no, 9) - 0.5)
                 )::integer)) AS w1_raw
-            FROM bench.users AS u
+            FROM seed.users AS u
             CROSS JOIN LATERAL generate_series(u.days - 1, 0, -1) AS g (day_no)
             WHERE
                 u.cohort = p_cohort AND u.k >= p_k_from AND u.k < p_k_to
-                AND bench.rnd(p_seed, u.k, g.day_no, 10) < u.p_checkin
+                AND seed.rnd(p_seed, u.k, g.day_no, 10) < u.p_checkin
         ) AS s
     ) AS d
     ORDER BY d.k, d.local_date;
     GET DIAGNOSTICS n = ROW_COUNT;
 
     -- V2 events (as POST /api/v2/health/events would record them), on past days only.
-    INSERT INTO bench.plan_events (k, user_id, ord, event_type, event_data, occurred_at, local_date)
+    INSERT INTO seed.plan_events (k, user_id, ord, event_type, event_data, occurred_at, local_date)
     SELECT s.k, s.user_id, x.ord, x.event_type, x.event_data, (s.local_date + x.at) AT TIME ZONE s.tz, s.local_date
     FROM (
         SELECT u.k, u.user_id, u.tz, g.day_no, (now() AT TIME ZONE u.tz)::date - g.day_no AS local_date
-        FROM bench.users AS u
+        FROM seed.users AS u
         CROSS JOIN LATERAL generate_series(u.days - 1, 1, -1) AS g (day_no)
         WHERE u.cohort = p_cohort AND u.k >= p_k_from AND u.k < p_k_to
     ) AS s
     CROSS JOIN LATERAL (
         VALUES
-        (1, 'sleep', TIME '07:00', CASE WHEN bench.rnd(p_seed, s.k, s.day_no, 40) < 0.5 THEN jsonb_build_object(
-            'hours', round((5 + 4 * bench.rnd(p_seed, s.k, s.day_no, 41))::numeric, 1),
-            'quality', bench.pick(bench.rnd(p_seed, s.k, s.day_no, 42), 1, 10)
+        (1, 'sleep', TIME '07:00', CASE WHEN seed.rnd(p_seed, s.k, s.day_no, 40) < 0.5 THEN jsonb_build_object(
+            'hours', round((5 + 4 * seed.rnd(p_seed, s.k, s.day_no, 41))::numeric, 1),
+            'quality', seed.pick(seed.rnd(p_seed, s.k, s.day_no, 42), 1, 10)
         ) END),
-        (2, 'vital', TIME '07:30', CASE WHEN bench.rnd(p_seed, s.k, s.day_no, 43) < 0.1 THEN jsonb_build_object(
+        (2, 'vital', TIME '07:30', CASE WHEN seed.rnd(p_seed, s.k, s.day_no, 43) < 0.1 THEN jsonb_build_object(
             'kind', 'temperature',
-            'value', round((36.1 + 1.2 * bench.rnd(p_seed, s.k, s.day_no, 44))::numeric, 1),
+            'value', round((36.1 + 1.2 * seed.rnd(p_seed, s.k, s.day_no, 44))::numeric, 1),
             'unit', 'C'
         ) END),
-        (3, 'exercise', TIME '18:00', CASE WHEN bench.rnd(p_seed, s.k, s.day_no, 45) < 0.25 THEN jsonb_build_object(
-            'activity', activities[bench.pick(bench.rnd(p_seed, s.k, s.day_no, 46), 1, cardinality(activities))],
-            'minutes', bench.pick(bench.rnd(p_seed, s.k, s.day_no, 47), 10, 90),
-            'intensity', intensities[bench.pick(bench.rnd(p_seed, s.k, s.day_no, 48), 1, cardinality(intensities))]
+        (3, 'exercise', TIME '18:00', CASE WHEN seed.rnd(p_seed, s.k, s.day_no, 45) < 0.25 THEN jsonb_build_object(
+            'activity', activities[seed.pick(seed.rnd(p_seed, s.k, s.day_no, 46), 1, cardinality(activities))],
+            'minutes', seed.pick(seed.rnd(p_seed, s.k, s.day_no, 47), 10, 90),
+            'intensity', intensities[seed.pick(seed.rnd(p_seed, s.k, s.day_no, 48), 1, cardinality(intensities))]
         ) END),
-        (4, 'note', TIME '21:00', CASE WHEN bench.rnd(p_seed, s.k, s.day_no, 49) < 0.05 THEN jsonb_build_object(
-            'text', notes[bench.pick(bench.rnd(p_seed, s.k, s.day_no, 50), 1, cardinality(notes))]
+        (4, 'note', TIME '21:00', CASE WHEN seed.rnd(p_seed, s.k, s.day_no, 49) < 0.05 THEN jsonb_build_object(
+            'text', notes[seed.pick(seed.rnd(p_seed, s.k, s.day_no, 50), 1, cardinality(notes))]
         ) END)
     ) AS x (ord, event_type, at, event_data)
     WHERE x.event_data IS NOT NULL
@@ -243,7 +244,7 @@ $$;
 -- Write the planned rows set-based: live_checkins, then the check-ins' events (core.checkin_payloads' split:
 -- mood always; medication, symptom, assessment when one of their registry fields is present), then the V2
 -- events. Returns the number of events written.
-CREATE OR REPLACE FUNCTION bench.load_bulk()
+CREATE OR REPLACE FUNCTION seed.load_bulk()
 RETURNS bigint
 LANGUAGE plpgsql
 AS $$
@@ -271,7 +272,7 @@ BEGIN
 
     INSERT INTO public.live_checkins (id, user_id, local_date, checkin_type, created_at, updated_at)
     SELECT p.checkin_id, p.user_id, p.local_date, 'standard', now(), now()
-    FROM bench.plan_checkins AS p
+    FROM seed.plan_checkins AS p
     ORDER BY p.k, p.local_date;
 
     INSERT INTO public.health_events (
@@ -280,7 +281,7 @@ BEGIN
     )
     SELECT p.user_id, x.event_type, x.event_subtype, x.event_data, p.occurred_at, p.local_date,
         'record', 'checkin_v1', 'v1-compat', p.checkin_id
-    FROM bench.plan_checkins AS p
+    FROM seed.plan_checkins AS p
     CROSS JOIN LATERAL (
         VALUES
         (1, 'mood', 'daily_checkin', jsonb_build_object(
@@ -323,12 +324,12 @@ BEGIN
 
     -- The dual write of each check-in into the legacy table, as api.create_checkin does it (V2 mode).
     PERFORM core.legacy_put(p.checkin_id, p.user_id, p.local_date, 'standard', now(), now(), p.fields, TRUE)
-    FROM bench.plan_checkins AS p
+    FROM seed.plan_checkins AS p
     ORDER BY p.k, p.local_date;
 
     INSERT INTO public.health_events (user_id, event_type, event_data, occurred_at, local_date)
     SELECT e.user_id, e.event_type, e.event_data, e.occurred_at, e.local_date
-    FROM bench.plan_events AS e
+    FROM seed.plan_events AS e
     ORDER BY e.k, e.local_date, e.ord;
     GET DIAGNOSTICS m = ROW_COUNT;
     RETURN n + m;
@@ -337,7 +338,7 @@ $$;
 
 -- Write the planned rows through the real functions, as the users would: api.create_checkin per check-in
 -- (fields + date_submitted), then api.create_event per V2 event. Returns the number of calls.
-CREATE OR REPLACE FUNCTION bench.load_functions()
+CREATE OR REPLACE FUNCTION seed.load_functions()
 RETURNS bigint
 LANGUAGE plpgsql
 AS $$
@@ -347,7 +348,7 @@ DECLARE
 BEGIN
     FOR p IN
         SELECT c.fields, c.local_date, u.email
-        FROM bench.plan_checkins AS c JOIN bench.users AS u ON u.user_id = c.user_id
+        FROM seed.plan_checkins AS c JOIN seed.users AS u ON u.user_id = c.user_id
         ORDER BY c.k, c.local_date
     LOOP
         PERFORM set_config('request.jwt.claims', jsonb_build_object('email', p.email)::text, true);
@@ -356,7 +357,7 @@ BEGIN
     END LOOP;
     FOR p IN
         SELECT e.event_type, e.event_data, e.occurred_at, u.email
-        FROM bench.plan_events AS e JOIN bench.users AS u ON u.user_id = e.user_id
+        FROM seed.plan_events AS e JOIN seed.users AS u ON u.user_id = e.user_id
         ORDER BY e.k, e.local_date, e.ord
     LOOP
         PERFORM set_config('request.jwt.claims', jsonb_build_object('email', p.email)::text, true);
@@ -374,7 +375,7 @@ $$;
 
 -- Generate each user's daily insight of today (the first call of the day computes and stores it), as the
 -- gateway would call api.daily_insight; returns how many were generated.
-CREATE OR REPLACE FUNCTION bench.warm_daily_insights(p_cohort text)
+CREATE OR REPLACE FUNCTION seed.warm_daily_insights(p_cohort text)
 RETURNS integer
 LANGUAGE plpgsql
 AS $$
@@ -382,7 +383,7 @@ DECLARE
     v_email text;
     n integer := 0;
 BEGIN
-    FOR v_email IN SELECT u.email FROM bench.users AS u WHERE u.cohort = p_cohort ORDER BY u.k LOOP
+    FOR v_email IN SELECT u.email FROM seed.users AS u WHERE u.cohort = p_cohort ORDER BY u.k LOOP
         PERFORM set_config('request.jwt.claims', jsonb_build_object('email', v_email)::text, true);
         PERFORM api.daily_insight('{}'::jsonb);
         n := n + 1;
