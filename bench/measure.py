@@ -91,13 +91,19 @@ def measure_route(ctx: Context, conn: psycopg.Connection, rc: RouteClass) -> dic
     blocks = plan.writer_blocks if rc.writes_checkins else {"direct_1": loaded, "direct_n": loaded, "gateway": loaded}
     work = ctx.workdir / rc.key
     work.mkdir(parents=True, exist_ok=True)
+    read_only = rc.read_only(conn)
     track = profile.statements_available(conn)
     if track:
         profile.reset_statements(conn)
     d1, d1_cpu = _timed(
         ctx,
         lambda: pgbench.run(
-            ctx.url, pgbench.script(rc, blocks["direct_1"]), clients=1, duration=plan.duration, workdir=work, name="d1"
+            ctx.url,
+            pgbench.script(rc, blocks["direct_1"], read_only=read_only),
+            clients=1,
+            duration=plan.duration,
+            workdir=work,
+            name="d1",
         ),
     )
     statements = profile.top_statements(conn, rc.function) if track else {}
@@ -105,7 +111,7 @@ def measure_route(ctx: Context, conn: psycopg.Connection, rc: RouteClass) -> dic
         ctx,
         lambda: pgbench.run(
             ctx.url,
-            pgbench.script(rc, blocks["direct_n"]),
+            pgbench.script(rc, blocks["direct_n"], read_only=read_only),
             clients=plan.clients,
             duration=plan.duration,
             workdir=work,
@@ -157,10 +163,12 @@ def growth(ctx: Context) -> dict[str, Any]:
     month = replace(by_key("analytics"), key="analytics_month", label="analytics (month)", args={"timeframe": "month"})
     for key, rc in (("timeline", by_key("timeline")), ("analytics", by_key("analytics")), (month.key, month)):
         per_user: dict[str, Any] = {}
+        with psycopg.connect(ctx.url) as conn:
+            read_only = rc.read_only(conn)
         for prefix, days in HISTORY_USERS.items():
             m = pgbench.run(
                 ctx.url,
-                pgbench.script(rc, Users(prefix, 0, 1)),
+                pgbench.script(rc, Users(prefix, 0, 1), read_only=read_only),
                 clients=1,
                 duration=ctx.plan.growth_duration,
                 workdir=ctx.workdir / "growth",

@@ -37,8 +37,8 @@ def _sql_literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def script(rc: RouteClass, users: Users) -> str:
-    """The pgbench script for one route class."""
+def script(rc: RouteClass, users: Users, *, read_only: bool) -> str:
+    """The pgbench script for one route class; read_only: as the gateway runs the function (RouteClass.read_only)."""
     lines = [f"-- {rc.label}: {rc.function}, as the gateway calls it"]
     if rc.writes_checkins:
         lines += [
@@ -60,7 +60,7 @@ def script(rc: RouteClass, users: Users) -> str:
         )
     lines += [
         "\\startpipeline",
-        "BEGIN READ ONLY;" if rc.read_only else "BEGIN;",
+        "BEGIN READ ONLY;" if read_only else "BEGIN;",
         f"SELECT set_config('role', 'novara_api', true), set_config('request.jwt.claims', {claims}, true);",
         f"SELECT {rc.function}({args}::jsonb);",
         "COMMIT;",

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
+import psycopg
+
 from gateway.routes import ROUTES, Route
 
 # Check-ins written by the benchmark: a typical answer set (the generator's own check-ins vary).
@@ -42,9 +44,10 @@ class RouteClass:
     def function(self) -> str:
         return self.route.function
 
-    @property
-    def read_only(self) -> bool:
-        return self.route.read_only
+    def read_only(self, conn: psycopg.Connection) -> bool:
+        """As the gateway decides it: the function is STABLE or IMMUTABLE (gateway/catalog.py)."""
+        row = conn.execute("SELECT provolatile FROM pg_proc WHERE oid = to_regproc(%s)", (self.function,)).fetchone()
+        return row is not None and row[0] in ("s", "i")
 
     def http_target(self) -> str:
         """Path and query string as sent over HTTP (GET arguments are the query)."""

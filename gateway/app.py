@@ -9,6 +9,7 @@ replaced by a scrypt hash or derived key (gateway/passwords.py), because the dat
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import logging
 import time
@@ -25,6 +26,7 @@ from starlette.routing import Route as StarletteRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import __version__, auth, jsonx, openapi, passwords
+from .catalog import CatalogCache
 from .cors import StrictCORS
 from .db import CallError, Database, Unavailable
 from .routes import CREATION, LOGIN_BEGIN, ROUTES, Route, Secret, function_for
@@ -222,7 +224,8 @@ def endpoint(route: Route) -> Callable[[Request], Awaitable[Response]]:
         try:
             if route.password and (refused := await password_args(route.password, request, args, claims)):
                 return refused
-            result = await request.app.state.db.call(function, args, claims, route.read_only)
+            catalog = await request.app.state.catalog.get()
+            result = await request.app.state.db.call(function, args, claims, catalog.read_only(function))
         except Unavailable as err:
             log.warning("database unavailable: %s", err)
             return error(503, "Database unavailable, please retry", "DATABASE_UNAVAILABLE", RETRY_AFTER)
@@ -304,6 +307,12 @@ async def health_detailed(request: Request) -> JSON:
 
 
 async def openapi_json(request: Request) -> JSON:
+    if request.app.state.openapi is None:
+        try:
+            catalog = await request.app.state.catalog.get()
+        except Unavailable:
+            return error(503, "Database unavailable, please retry", "DATABASE_UNAVAILABLE", RETRY_AFTER)
+        request.app.state.openapi = openapi.build(catalog, ROUTES)
     return JSON(request.app.state.openapi)
 
 
@@ -364,7 +373,8 @@ def create_app(settings: Settings, database_url: str, jwt_secret: str) -> Starle
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await db.open()
-        app.state.openapi = await openapi.build(db, ROUTES)
+        with contextlib.suppress(Unavailable):  # else read at the first request that needs it
+            await app.state.catalog.get()
         try:
             yield
         finally:
@@ -392,5 +402,6 @@ def create_app(settings: Settings, database_url: str, jwt_secret: str) -> Starle
     app.state.db = db
     app.state.jwt_secret = jwt_secret
     app.state.verifier = auth.Verifier(jwt_secret)
-    app.state.openapi = {}
+    app.state.catalog = CatalogCache(db)
+    app.state.openapi = None  # built from the catalog at the first request for it
     return app

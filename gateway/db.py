@@ -160,10 +160,7 @@ class Database:
 
     async def call(self, function: str, args: dict[str, Any], claims: dict[str, Any] | None, read_only: bool) -> Any:
         """Call one api.* function as the gateway role with the request's claims; return its JSON result."""
-        if not _FUNCTION.match(function):
-            raise ValueError(f"not a function name: {function!r}")
-        schema, name = function.split(".")
-        query = (_READ_ONLY_CALL if read_only else _CALL).format(sql.Identifier(schema), sql.Identifier(name))
+        query = call_statement(function, read_only)
         claims_text = json.dumps(claims, separators=(",", ":")) if claims else ""
         try:
             async with self.connection() as conn:
@@ -182,6 +179,15 @@ _READ_ONLY_CALL = sql.SQL(
     "SELECT {}.{}(%s::jsonb) FROM (SELECT set_config('request.jwt.claims', %s, true), "
     "set_config('transaction_read_only', 'on', true) OFFSET 0) AS s"
 )
+
+
+def call_statement(function: str, read_only: bool) -> sql.Composed:
+    """The one statement of a call: `function` (schema.name) with parameters (args jsonb, claims text). The novara
+    selftest makes its calls with it too, so a psql-side check exercises exactly what the gateway runs."""
+    if not _FUNCTION.match(function):
+        raise ValueError(f"not a function name: {function!r}")
+    schema, name = function.split(".")
+    return (_READ_ONLY_CALL if read_only else _CALL).format(sql.Identifier(schema), sql.Identifier(name))
 
 
 def _classify(err: psycopg.Error) -> Exception:

@@ -1,11 +1,12 @@
-"""An OpenAPI 3.1 document generated from the route table; each operation's description is the COMMENT
-of the SQL function behind it (read once at start-up; absent if the database is down then).
+"""An OpenAPI 3.1 document generated from the route table and the database's catalog (gateway/catalog.py): each
+operation's description is the COMMENT of the SQL function behind it, and the fields of check-ins, profiles and
+event data, with their types, bounds and accepted values, come from the registries the SQL validates by
+(checkin_fields, profile_fields, event_types). Nothing here repeats a rule the database holds.
 
-Request bodies are described per function (REQUEST_BODIES, from contract.md sections 2 to 5), so a client
-generator or a fuzzer (schemathesis, tests/reliability/test_schemathesis.py) knows the fields. These
-schemas document the contract; they do not validate anything: the SQL functions do, and a body that
-breaks them gets the function's 400. They stay open (no additionalProperties: false) because check-ins
-keep unknown keys verbatim and the other functions ignore them.
+Request bodies are described per function, so a client generator or a fuzzer (schemathesis,
+tests/reliability/test_schemathesis.py) knows the fields. These schemas document; they do not validate: the SQL
+functions do, and a body that breaks them gets the function's 400. They stay open (no additionalProperties:
+false) because check-ins keep unknown keys verbatim and the other functions ignore them.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from . import __version__, passwords
-from .db import Database, Unavailable
+from .catalog import Catalog
 from .routes import Route
 
 ERROR_SCHEMA = {
@@ -35,7 +36,7 @@ SUCCESS_SCHEMA = {"type": "object", "required": ["success"], "properties": {"suc
 # A small vocabulary, then one line per function: its fields (name -> schema) and the required ones.
 
 
-def _int(lo: int, hi: int, nullable: bool = True) -> dict[str, Any]:
+def _int(lo: int | None, hi: int | None, nullable: bool = True) -> dict[str, Any]:
     return {"type": ["integer", "null"] if nullable else "integer", "minimum": lo, "maximum": hi}
 
 
@@ -61,111 +62,60 @@ INSIGHT_REF = _str(
 STRINGS = {"type": ["array", "null"], "items": {"type": "string"}}
 OBJECT = {"type": ["object", "null"]}
 BOOL = {"type": ["boolean", "null"]}
-CYCLE_STAGES = _enum(
-    "considering", "ivf_prep", "stimulation", "retrieval", "transfer", "tww", "pregnant", "between_cycles"
-)
-MEDICATION_STATUSES = _enum(
-    "taking", "starting_soon", "not_taking", "between_cycles", "finished_treatment", "pregnancy_support"
-)
-# Contract 2: the profile fields (signup takes them all; PUT /api/users/me all but email).
-PROFILE: dict[str, Any] = {
-    "nickname": _str(50),
-    "confidence_meds": _int(1, 10),
-    "confidence_costs": _int(1, 10),
-    "confidence_overall": _int(1, 10),
-    "timezone": _str(64, examples=["America/Los_Angeles", "Europe/Paris", "UTC"]),
-    "email_opt_in": BOOL,
-    "primary_need": _str(100),
-    "cycle_stage": CYCLE_STAGES,
-    "top_concern": _str(100),
-    "medication_status": MEDICATION_STATUSES,
-    "onboarding_path": _str(100),
-    "baseline_completed": BOOL,
-}
 EMAIL = {"type": "string", "format": "email", "maxLength": 254}
-# Contract 3.1: the check-in fields (every one stored and read back; other keys are kept verbatim too).
-CHECKIN: dict[str, Any] = {
-    "mood_today": _str(100, nullable=False, minLength=1),
-    "confidence_today": _int(1, 10, nullable=False),
-    "medication_taken": _enum("yes", "no", "partial", "not_applicable", "not tracked"),
-    "user_note": _str(5000),
-    "date_submitted": {"type": "string", "format": "date"},
-    "primary_concern_today": _str(100),
-    "anxiety_level": _int(1, 10),
-    "side_effects": STRINGS,
-    "missed_doses": _int(0, 50),
-    "injection_confidence": _int(1, 10),
-    "appointment_within_3_days": BOOL,
-    "appointment_anxiety": _int(1, 10),
-    "coping_strategies_used": STRINGS,
-    "partner_involved_today": BOOL,
-    "wish_knew_more_about": STRINGS,
-    **{f"phq4_{item}": _int(0, 3) for item in ("feeling_nervous", "stop_worrying", "little_interest", "feeling_down")},
-    "phq4_score": _int(0, 12),
-    "phq4_anxiety": _int(0, 6),
-    "phq4_depression": _int(0, 6),
-    **{
-        f"{topic}_today": {"type": ["integer", "string", "null"]}
-        for topic in (
-            "journey_reflection",
-            "medication_confidence",
-            "medication_readiness",
-            "financial_confidence",
-            "journey_confidence",
-            "financial_stress",
-            "journey_readiness",
-        )
-    },
-    **{
-        name: _str()
-        for name in (
-            "medication_concern_today",
-            "financial_concern_today",
-            "top_concern_today",
-            "medication_momentum",
-            "financial_momentum",
-            "journey_momentum",
-            "cycle_stage_update",
-        )
-    },
-    "physical_symptoms": STRINGS,
-    "symptom_severity": OBJECT,
-    "sentiment_analysis": OBJECT,
-}
-# Contract 4: event_data by event_type (the required fields of public.event_types.rules, and every key with
-# accepted values; the registry's full rules are enforced in SQL: this is what a client needs to write a
-# valid event). tests/http/test_openapi.py checks the types and every enum against the database.
-EVENT_DATA: dict[str, dict[str, Any]] = {
-    "mood": {"mood": _str(100, nullable=False, minLength=1), "confidence": _int(1, 10, nullable=False)},
-    "medication": {
-        "status": _enum("taken", "missed", "skipped", "partial", "not_applicable", "not_tracked"),
-    },
-    "symptom": {"symptoms": {"type": "array", "items": {"type": "string"}, "maxItems": 100}},
-    "assessment": {"instrument": _str(50, nullable=False, minLength=1)},
-    "vital": {"kind": _str(50, nullable=False, minLength=1), "value": {"type": "number"}},
-    "treatment": {"name": _str(200, nullable=False, minLength=1)},
-    "appointment": {"kind": _str(100, nullable=False, minLength=1)},
-    "note": {"text": _str(5000, nullable=False, minLength=1)},
-    "sleep": {"hours": {"type": "number", "minimum": 0, "maximum": 24}},
-    "exercise": {
-        "activity": _str(100, nullable=False, minLength=1),
-        "minutes": _int(0, 1440),
-        "intensity": _enum("low", "moderate", "high"),
-    },
-    # posted by the web app's V2 client after each check-in
-    "daily_checkin_completed": {
-        "mood": _str(100, nullable=False, minLength=1),
-        "confidence": _int(1, 10, nullable=False),
-        "note": _str(5000),
-    },
-}
-_EVENT_REQUIRED = {
-    "mood": ["mood"],
-    "vital": ["kind", "value"],
-    "exercise": ["activity"],
-    "daily_checkin_completed": ["mood", "confidence"],
-}
-EVENT_TYPES = _enum(*EVENT_DATA)
+TIMEZONE_EXAMPLES = ["America/Los_Angeles", "Europe/Paris", "UTC"]
+
+
+def _field(row: dict[str, Any], required: bool = False) -> dict[str, Any]:
+    """The JSON schema of one registry row (checkin_fields or profile_fields: kind, bounds, accepted values).
+    null means "not answered" (or clears the field), so every optional field also takes null."""
+    kind, lo, hi, length = row["kind"], row.get("min_value"), row.get("max_value"), row.get("max_length")
+    if kind == "enum":
+        return _enum(*row["allowed"])
+    if kind == "integer":
+        return {k: v for k, v in _int(lo, hi, nullable=not required).items() if v is not None}
+    if kind == "integer_or_string":  # a number within the bounds, or text within the length
+        out = {"type": ["integer", "string", "null"], "minimum": lo, "maximum": hi, "maxLength": length}
+        return {k: v for k, v in out.items() if v is not None}
+    if kind in ("string", "timezone"):
+        out = _str(length, nullable=not required, **({"minLength": 1} if required else {}))
+        # an IANA name (public.timezones), matched case-insensitively; "time-zone" is this document's own format
+        return {**out, "format": "time-zone", "examples": TIMEZONE_EXAMPLES} if kind == "timezone" else out
+    if kind in ("string_array", "array"):
+        items = {"type": "string", "maxLength": length or 1000} if kind == "string_array" else {}
+        return {"type": ["array", "null"], "items": items, "maxItems": 100}
+    return {"type": [kind, "null"]}  # boolean, object
+
+
+def profile_schema(catalog: Catalog) -> dict[str, Any]:
+    return {row["field"]: _field(row) for row in catalog.profile_fields}
+
+
+def checkin_schema(catalog: Catalog) -> dict[str, Any]:
+    fields = {row["field"]: _field(row, row["required"]) for row in catalog.checkin_fields}
+    return {**fields, "date_submitted": {"type": "string", "format": "date"}}
+
+
+def _rule(rule: dict[str, Any], required: bool) -> dict[str, Any]:
+    """An event_types rule as JSON schema: the same keywords, except `items` (a type name there)."""
+    out = {k: v for k, v in rule.items() if k != "items"}
+    if "items" in rule:
+        out["items"] = {"type": rule["items"]}
+    kind = rule.get("type", "string")
+    if not required and "enum" not in rule:
+        out["type"] = [kind, "null"]
+    return out
+
+
+def event_data_schemas(catalog: Catalog) -> dict[str, dict[str, Any]]:
+    """event_data by event_type: the rules of public.event_types (keys not listed are allowed)."""
+    out = {}
+    for row in catalog.event_types:
+        rules = row["rules"]
+        required = list(rules.get("required", []))
+        properties = {k: _rule(r, k in required) for k, r in rules.get("properties", {}).items()}
+        out[row["event_type"]] = _body(properties, required)
+    return out
 
 
 # Optional passwords (docs/accounts.md): 8-200 characters, hashed by the gateway, never stored or echoed.
@@ -179,108 +129,104 @@ def _body(properties: dict[str, Any], required: list[str] | None = None, **extra
     return schema
 
 
-REQUEST_BODIES: dict[str, dict[str, Any]] = {
-    "api.signup": _body({"email": EMAIL, "password": PASSWORD, **PROFILE}, ["email"]),
-    "api.login": _body({"email": EMAIL, "password": PASSWORD}, ["email"]),
-    "api.change_password": _body({"new_password": PASSWORD, "current_password": PASSWORD}, ["new_password"]),
-    "api.update_me": _body(PROFILE),
-    "api.update_baseline": _body(
-        {k: PROFILE[k] for k in ("nickname", "confidence_meds", "confidence_costs", "confidence_overall")}
-        | {"top_concern": PROFILE["top_concern"]}
-    ),
-    "api.update_cycle_stage": _body({"cycle_stage": CYCLE_STAGES}, ["cycle_stage"]),
-    "api.update_medication_status": _body({"medication_status": MEDICATION_STATUSES}, ["medication_status"]),
-    "api.create_checkin": _body(CHECKIN, ["mood_today", "confidence_today"]),
-    "api.create_enhanced_checkin": _body(CHECKIN, ["mood_today", "confidence_today"]),
-    "api.update_checkin": _body(CHECKIN),
-    "api.create_micro_insight": _body({"onboardingData": OBJECT, "checkinData": OBJECT}),
-    "api.record_engagement": _body(
-        {
-            "insight_type": _str(50, nullable=False, minLength=1),
-            "action": _enum("viewed", "clicked", "dismissed", "refreshed", "liked", "saved"),
-            "insight_id": INSIGHT_REF,
-        },
-        ["insight_type", "action"],
-    ),
-    "api.insight_feedback": _body(
-        {
-            "insight_id": {**INSIGHT_REF, "type": "string", "minLength": 1},
-            "helpful": {"type": "boolean"},
-            "comment": _str(2000),
-        },
-        ["insight_id", "helpful"],
-    ),
-    "api.create_event": _body(
-        {
-            "event_type": EVENT_TYPES,
-            "event_subtype": _str(50),
-            "event_data": {"type": "object"},
-            "occurred_at": {"type": "string", "format": "date-time"},
-            "correlation_id": UUID,
-            "related_event_id": UUID,
-            "action": _enum("record", "correct", "retract"),
-        },
-        ["event_type", "event_data"],
-        oneOf=[
+def request_bodies(catalog: Catalog) -> dict[str, dict[str, Any]]:
+    """The JSON body of each function that takes one."""
+    profile, checkin, events = profile_schema(catalog), checkin_schema(catalog), event_data_schemas(catalog)
+    required_checkin = [row["field"] for row in catalog.checkin_fields if row["required"]]
+    return {
+        "api.signup": _body({"email": EMAIL, "password": PASSWORD, **profile}, ["email"]),
+        "api.login": _body({"email": EMAIL, "password": PASSWORD}, ["email"]),
+        "api.change_password": _body({"new_password": PASSWORD, "current_password": PASSWORD}, ["new_password"]),
+        "api.update_me": _body(profile),
+        "api.update_baseline": _body(
             {
-                "properties": {
-                    "event_type": {"const": name},
-                    "event_data": _body(fields, _EVENT_REQUIRED.get(name, list(fields))),
-                }
+                k: profile[k]
+                for k in ("nickname", "confidence_meds", "confidence_costs", "confidence_overall", "top_concern")
             }
-            for name, fields in EVENT_DATA.items()
-        ],
-    ),
-}
-QUERY_PARAMS: dict[str, list[tuple[str, dict[str, Any]]]] = {
-    "api.list_checkins": [("limit", {"type": "integer", "minimum": 1, "maximum": 100})],
-    "api.timeline": [
-        ("start_date", {"type": "string"}),
-        ("end_date", {"type": "string"}),
-        (
-            "event_types",
-            {
-                "type": "string",
-                "description": "comma list of event types: " + ", ".join(EVENT_TYPES["enum"]),
-                "examples": ["mood,medication"],
-            },
         ),
-        ("limit", {"type": "integer", "minimum": 1, "maximum": 1000}),
-        ("before", {"type": "string"}),
-        ("include_history", {"type": "boolean"}),
-    ],
-    "api.daily_summary": [("date", {"type": "string", "format": "date"})],
-    "api.analytics": [("timeframe", {"type": "string", "enum": ["week", "month", "quarter"]})],
-    "api.list_insights": [("limit", {"type": "integer", "minimum": 1, "maximum": 100})],
-    "api.checkin_questions": [("date", {"type": "string", "format": "date"})],
-}
+        "api.update_cycle_stage": _body({"cycle_stage": profile["cycle_stage"]}, ["cycle_stage"]),
+        "api.update_medication_status": _body(
+            {"medication_status": profile["medication_status"]}, ["medication_status"]
+        ),
+        "api.create_checkin": _body(checkin, required_checkin),
+        "api.create_enhanced_checkin": _body(checkin, required_checkin),
+        "api.update_checkin": _body(checkin),
+        "api.create_micro_insight": _body({"onboardingData": OBJECT, "checkinData": OBJECT}),
+        "api.record_engagement": _body(
+            {
+                "insight_type": _str(50, nullable=False, minLength=1),
+                "action": _enum("viewed", "clicked", "dismissed", "refreshed", "liked", "saved"),
+                "insight_id": INSIGHT_REF,
+            },
+            ["insight_type", "action"],
+        ),
+        "api.insight_feedback": _body(
+            {
+                "insight_id": {**INSIGHT_REF, "type": "string", "minLength": 1},
+                "helpful": {"type": "boolean"},
+                "comment": _str(2000),
+            },
+            ["insight_id", "helpful"],
+        ),
+        "api.create_event": _body(
+            {
+                "event_type": _enum(*events),
+                "event_subtype": _str(50),
+                "event_data": {"type": "object"},
+                "occurred_at": {"type": "string", "format": "date-time"},
+                "correlation_id": UUID,
+                "related_event_id": UUID,
+                "action": _enum("record", "correct", "retract"),
+            },
+            ["event_type", "event_data"],
+            oneOf=[
+                {
+                    "properties": {
+                        "event_type": {"const": name},
+                        "event_data": data,
+                    }
+                }
+                for name, data in events.items()
+            ],
+        ),
+    }
 
-COMMENTS_SQL = """
-SELECT n.nspname || '.' || p.proname, d.description
-FROM pg_catalog.pg_proc AS p
-JOIN pg_catalog.pg_namespace AS n ON n.oid = p.pronamespace
-LEFT JOIN pg_catalog.pg_description AS d ON d.objoid = p.oid AND d.classoid = 'pg_catalog.pg_proc'::regclass
-WHERE n.nspname = 'api'
-"""
+
+def query_params(catalog: Catalog) -> dict[str, list[tuple[str, dict[str, Any]]]]:
+    """The query parameters of each GET function that takes some."""
+    event_types = [row["event_type"] for row in catalog.event_types]
+    return {
+        "api.list_checkins": [("limit", {"type": "integer", "minimum": 1, "maximum": 100})],
+        "api.timeline": [
+            ("start_date", {"type": "string"}),
+            ("end_date", {"type": "string"}),
+            (
+                "event_types",
+                {
+                    "type": "string",
+                    "description": "comma list of event types: " + ", ".join(event_types),
+                    "examples": ["mood,medication"],
+                },
+            ),
+            ("limit", {"type": "integer", "minimum": 1, "maximum": 1000}),
+            ("before", {"type": "string"}),
+            ("include_history", {"type": "boolean"}),
+        ],
+        "api.daily_summary": [("date", {"type": "string", "format": "date"})],
+        "api.analytics": [("timeframe", {"type": "string", "enum": ["week", "month", "quarter"]})],
+        "api.list_insights": [("limit", {"type": "integer", "minimum": 1, "maximum": 100})],
+        "api.checkin_questions": [("date", {"type": "string", "format": "date"})],
+    }
 
 
-async def _comments(db: Database) -> dict[str, str]:
-    try:
-        async with db.connection() as conn:
-            rows = await (await conn.execute(COMMENTS_SQL)).fetchall()
-    except (Unavailable, Exception):  # the document is still useful without descriptions
-        return {}
-    return {name: desc for name, desc in rows if desc}
-
-
-def _operation(route: Route, comments: dict[str, str]) -> dict[str, Any]:
+def _operation(
+    route: Route, catalog: Catalog, bodies: dict[str, Any], queries: dict[str, list[tuple[str, Any]]]
+) -> dict[str, Any]:
     params: list[dict[str, Any]] = [
         {"name": name, "in": "path", "required": True, "schema": {"type": "string", "format": "uuid"}}
         for name in re.findall(r"{(\w+)}", route.path)
     ]
-    params += [
-        {"name": n, "in": "query", "required": False, "schema": s} for n, s in QUERY_PARAMS.get(route.function, [])
-    ]
+    params += [{"name": n, "in": "query", "required": False, "schema": s} for n, s in queries.get(route.function, [])]
     if route.function in IDEMPOTENT:
         params.append(
             {
@@ -298,7 +244,7 @@ def _operation(route: Route, comments: dict[str, str]) -> dict[str, Any]:
     op: dict[str, Any] = {
         "operationId": route.function.replace("api.", "") + ("_" + route.path.strip("/").replace("/", "_")),
         "summary": f"{route.method} {route.path} → {route.function}",
-        "description": comments.get(route.function, ""),
+        "description": catalog.comment(route.function),
         "parameters": params,
         "responses": {
             str(route.status): {"description": "success", "content": {"application/json": {"schema": SUCCESS_SCHEMA}}},
@@ -315,7 +261,7 @@ def _operation(route: Route, comments: dict[str, str]) -> dict[str, Any]:
     if route.auth != "none":
         op["security"] = [{"bearer": []}] if route.auth == "required" else [{}, {"bearer": []}]
     if route.method in {"POST", "PUT", "PATCH"}:
-        schema = REQUEST_BODIES.get(route.function, _body({}))
+        schema = bodies.get(route.function, _body({}))
         required = bool(schema.get("required"))
         op["requestBody"] = {"required": required, "content": {"application/json": {"schema": schema}}}
     if route.function in LINKS and route.method == "POST":
@@ -349,11 +295,11 @@ LINKS: dict[str, dict[str, Any]] = {
 }
 
 
-async def build(db: Database, routes: Iterable[Route]) -> dict[str, Any]:
-    comments = await _comments(db)
+def build(catalog: Catalog, routes: Iterable[Route]) -> dict[str, Any]:
+    bodies, queries = request_bodies(catalog), query_params(catalog)
     paths: dict[str, dict[str, Any]] = {}
     for route in routes:
-        paths.setdefault(route.path, {})[route.method.lower()] = _operation(route, comments)
+        paths.setdefault(route.path, {})[route.method.lower()] = _operation(route, catalog, bodies, queries)
     return {
         "openapi": "3.1.0",
         "info": {"title": "Novara API (Schema V2)", "version": __version__},

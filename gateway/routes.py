@@ -1,8 +1,8 @@
 """The route table: every contract route as one stored-function call. Read it at a glance.
 
-Columns: method, path, the api.* function (V2 mode), auth, read-only, default status, and flags:
-(read_only: the function never writes. The GETs that read check-ins are not read-only: they first import
-check-ins written in V1 mode — see docs/v1-v2-sync.md.)
+Columns: method, path, the api.* function (V2 mode), auth, default status, and flags. Whether a call runs
+read-only is not a column: it is the function's own volatility (STABLE or IMMUTABLE: a read-only transaction),
+read from the database (gateway/catalog.py).
   v2_only   503 while USE_SCHEMA_V2 is off
   v1        the function serving the route while USE_SCHEMA_V2 is off (None: 503 until it exists)
   token     add a signed JWT for the returned user to the body (signup, login)
@@ -43,7 +43,6 @@ class Route:
     path: str
     function: str
     auth: Auth = "required"
-    read_only: bool = False
     status: int = 200
     v2_only: bool = False
     v1: str | None = ""  # "" = same function in both modes; None = not available in V1 mode
@@ -58,7 +57,7 @@ CREATION, RETRIEVAL = "check-in creation", "check-ins retrieval"  # the contract
 
 ROUTES: tuple[Route, ...] = (
     # status ----------------------------------------------------------------------------------------------
-    Route(GET, "/api/v2/status", "api.status", auth="optional", read_only=True, flag=True),
+    Route(GET, "/api/v2/status", "api.status", auth="optional", flag=True),
     # accounts --------------------------------------------------------------------------------------------
     Route(POST, "/api/users", "api.signup", auth="none", status=201, token=True, password=Secret(new="password")),
     Route(POST, "/api/auth/signup", "api.signup", auth="none", status=201, token=True, password=Secret(new="password")),
@@ -69,9 +68,9 @@ ROUTES: tuple[Route, ...] = (
         "api.change_password",
         password=Secret(new="new_password", typed="current_password"),
     ),
-    Route(GET, "/api/users/me", "api.me", read_only=True),
+    Route(GET, "/api/users/me", "api.me"),
     Route(PUT, "/api/users/me", "api.update_me"),
-    Route(GET, "/api/users/profile", "api.profile", read_only=True),
+    Route(GET, "/api/users/profile", "api.profile"),
     Route(PATCH, "/api/users/baseline", "api.update_baseline"),
     Route(POST, "/api/users/complete-onboarding", "api.complete_onboarding"),
     Route(PATCH, "/api/users/cycle-stage", "api.update_cycle_stage"),
@@ -81,7 +80,7 @@ ROUTES: tuple[Route, ...] = (
     Route(GET, "/api/checkins", "api.list_checkins", v1="api.v1_list_checkins", log=RETRIEVAL),
     Route(GET, "/api/checkins/today", "api.today_checkin", v1="api.v1_today_checkin", log=RETRIEVAL),
     Route(GET, "/api/checkins/last-values", "api.last_values", v1="api.v1_last_values", log=RETRIEVAL),
-    Route(GET, "/api/checkins/questions", "api.checkin_questions", read_only=True),
+    Route(GET, "/api/checkins/questions", "api.checkin_questions"),
     Route(GET, "/api/checkins/{id}", "api.get_checkin", v1="api.v1_get_checkin", log=RETRIEVAL),
     Route(PUT, "/api/checkins/{id}", "api.update_checkin", v1="api.v1_update_checkin"),
     Route(DELETE, "/api/checkins/{id}", "api.delete_checkin", v1="api.v1_delete_checkin"),
@@ -95,9 +94,9 @@ ROUTES: tuple[Route, ...] = (
     ),
     # insights and user metrics (SQL over the event log; the same functions in both modes) --------------------
     Route(GET, "/api/insights/daily", "api.daily_insight"),  # stores the day's insight: not read-only
-    Route(GET, "/api/insights", "api.list_insights", read_only=True),
+    Route(GET, "/api/insights", "api.list_insights"),
     Route(GET, "/api/insights/micro", "api.micro_insight"),
-    Route(POST, "/api/insights/micro", "api.create_micro_insight", read_only=True),
+    Route(POST, "/api/insights/micro", "api.create_micro_insight"),
     Route(GET, "/api/insights/engagement", "api.engagement"),
     Route(POST, "/api/insights/engagement", "api.record_engagement"),
     Route(POST, "/api/insights/feedback", "api.insight_feedback"),

@@ -13,10 +13,9 @@ import uuid
 from typing import Any, TextIO
 
 import psycopg
-from psycopg import sql
 from psycopg.types.json import Jsonb
 
-from gateway.db import GATEWAY_ROLE
+from gateway.db import GATEWAY_ROLE, call_statement
 
 from .metric_views import describe_error
 from .steps import StepFailed, Steps, Unreachable, expect, unexpected
@@ -65,32 +64,29 @@ def describe(err: Exception) -> str:
 
 
 class Gateway:
-    """Calls api.* functions the way gateway/db.py does, each inside a savepoint of one open transaction."""
+    """Calls api.* functions with the gateway's own statement (gateway.db.call_statement), each inside a savepoint
+    of one open transaction."""
 
     def __init__(self, conn: psycopg.Connection[Any]):
         self.conn = conn
         self.claims: dict[str, Any] | None = None
 
-    def call(self, function: str, args: dict[str, Any] | None = None, *, read_only: bool = False) -> dict[str, Any]:
-        query = sql.SQL("SELECT api.{}(%s::jsonb)").format(sql.Identifier(function))
+    def call(self, function: str, args: dict[str, Any] | None = None) -> dict[str, Any]:
+        read_only = self.read_only(function)
+        query = call_statement(f"api.{function}", read_only)
         claims = json.dumps(self.claims, separators=(",", ":")) if self.claims else ""
         conn = self.conn
         try:
             conn.execute(f"SAVEPOINT {SAVEPOINT}")
             try:
-                if read_only:  # as the gateway's BEGIN READ ONLY: a GET function that writes fails here
-                    conn.execute("SET LOCAL transaction_read_only = on")
-                conn.execute(
-                    "SELECT set_config('role', %s, true), set_config('request.jwt.claims', %s, true)",
-                    (GATEWAY_ROLE, claims),
-                )
-                row = conn.execute(query, (Jsonb(args or {}),)).fetchone()
+                conn.execute("SELECT set_config('role', %s, true)", (GATEWAY_ROLE,))
+                row = conn.execute(query, (Jsonb(args or {}), claims)).fetchone()
             except psycopg.Error:
                 if not conn.closed:
                     conn.execute(f"ROLLBACK TO SAVEPOINT {SAVEPOINT}")
                     conn.execute(f"RELEASE SAVEPOINT {SAVEPOINT}")
                 raise
-            if read_only:  # undo the read-only setting; a read wrote nothing to keep
+            if read_only:  # undo transaction_read_only for the next calls; a read wrote nothing to keep
                 conn.execute(f"ROLLBACK TO SAVEPOINT {SAVEPOINT}")
             conn.execute(f"RELEASE SAVEPOINT {SAVEPOINT}")
         except psycopg.OperationalError as err:
@@ -101,6 +97,11 @@ class Gateway:
         if not isinstance(result, dict) or result.get("success") is not True:
             raise StepFailed(f"unexpected result: {result!r}")
         return result
+
+    def read_only(self, function: str) -> bool:
+        """As the gateway decides it: the function is STABLE or IMMUTABLE (gateway/catalog.py)."""
+        volatility = self.scalar("SELECT provolatile FROM pg_proc WHERE oid = to_regproc(%s)", (f"api.{function}",))
+        return volatility in ("s", "i")
 
     def scalar(self, query: str, params: tuple[Any, ...]) -> Any:
         row = self.conn.execute(query, params).fetchone()  # type: ignore[arg-type]
@@ -129,7 +130,7 @@ class Selftest:
 
     def me(self) -> None:
         user = self.need("user", "signup")
-        got = self.gw.call("me", read_only=True)["user"]
+        got = self.gw.call("me")["user"]
         expect(got["id"] == user["id"], f"me returned user {got['id']} instead of {user['id']}")
 
     def create_checkin(self) -> None:
@@ -143,13 +144,13 @@ class Selftest:
 
     def list_checkins(self) -> None:
         checkin = self.need("checkin", "create check-in")
-        got = self.gw.call("list_checkins", {"limit": "30"}, read_only=True)
+        got = self.gw.call("list_checkins", {"limit": "30"})
         expect(got["count"] == 1, f"count is {got['count']}, expected 1")
         expect(got["records"][0]["id"] == checkin["id"], "the listed check-in is not the one created")
 
     def get_checkin(self) -> None:
         checkin = self.need("checkin", "create check-in")
-        got = self.gw.call("get_checkin", {"id": checkin["id"]}, read_only=True)["checkin"]
+        got = self.gw.call("get_checkin", {"id": checkin["id"]})["checkin"]
         expect(got == checkin, "get returned other values than create")
 
     def update_checkin(self) -> None:
@@ -160,13 +161,13 @@ class Selftest:
 
     def today(self) -> None:
         checkin = self.need("checkin", "create check-in")
-        got = self.gw.call("today_checkin", read_only=True)
+        got = self.gw.call("today_checkin")
         expect(got["hasCheckedIn"] is True, "hasCheckedIn is false")
         expect(got["checkin"]["id"] == checkin["id"], "today's check-in is not the one created")
 
     def last_values(self) -> None:
         self.need("checkin", "create check-in")
-        got = self.gw.call("last_values", read_only=True)
+        got = self.gw.call("last_values")
         expect(got["hasValues"] is True, "hasValues is false")
         expect(got["last_values"]["mood_today"] == CHECKIN["mood_today"], "last_values has another mood")
 
@@ -185,29 +186,29 @@ class Selftest:
     def timeline(self) -> None:
         event = self.need("event", "create event")
         checkin = self.need("checkin", "create check-in")
-        events = self.gw.call("timeline", {"limit": "100"}, read_only=True)["timeline"]
+        events = self.gw.call("timeline", {"limit": "100"})["timeline"]
         expect(event["id"] in {e["id"] for e in events}, "the event is not in the timeline")
         expect(checkin["id"] in {e["correlation_id"] for e in events}, "the check-in's events are not in it")
 
     def daily_summary(self) -> None:
         self.need("checkin", "create check-in")
-        summary = self.gw.call("daily_summary", read_only=True)["summary"]
+        summary = self.gw.call("daily_summary")["summary"]
         expect(summary["check_in_completed"] is True, "check_in_completed is false")
 
     def analytics(self) -> None:
         self.need("checkin", "create check-in")
-        analytics = self.gw.call("analytics", {"timeframe": "week"}, read_only=True)["analytics"]
+        analytics = self.gw.call("analytics", {"timeframe": "week"})["analytics"]
         expect(analytics["checkin_count"] == 1, f"checkin_count is {analytics['checkin_count']}, expected 1")
 
     def status(self) -> str:
-        status = self.gw.call("status", {"schema_v2_enabled": self.schema_v2_enabled}, read_only=True)["status"]
+        status = self.gw.call("status", {"schema_v2_enabled": self.schema_v2_enabled})["status"]
         expect(status["schema_v2_enabled"] is self.schema_v2_enabled, "schema_v2_enabled differs from the flag")
         return f"schema {status.get('schema_version')}"
 
     def delete_checkin(self) -> None:
         checkin = self.need("checkin", "create check-in")
         self.gw.call("delete_checkin", {"id": checkin["id"]})
-        expect(self.gw.call("list_checkins", read_only=True)["count"] == 0, "the check-in is still listed")
+        expect(self.gw.call("list_checkins")["count"] == 0, "the check-in is still listed")
 
     def run(self, steps: Steps) -> None:
         for name, action in (

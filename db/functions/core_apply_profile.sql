@@ -1,4 +1,5 @@
--- Profile fields (contract section 2): one rule, in one place, for signup and every profile update route.
+-- Profile fields: one rule, in one place (the public.profile_fields registry), for signup and every profile
+-- update route.
 
 CREATE OR REPLACE FUNCTION core.apply_profile(p_user_id uuid, p_fields jsonb)
 RETURNS jsonb
@@ -9,40 +10,26 @@ AS $$
 DECLARE
     fields jsonb := coalesce(p_fields, '{}'::jsonb);
     applied jsonb := '{}'::jsonb;
-    k text;
+    f public.profile_fields%ROWTYPE;
     v jsonb;
     tz text;
     cur public.user_profiles%ROWTYPE;
+    prev public.user_profiles%ROWTYPE;
 BEGIN
     IF jsonb_typeof(fields) <> 'object' THEN
         PERFORM core.fail(400, 'Invalid JSON body', 'VALIDATION_ERROR');
     END IF;
 
-    -- Validate every field before anything is written. Order is fixed, so the first error is predictable.
-    FOREACH k IN ARRAY ARRAY[
-        'nickname', 'timezone', 'email_opt_in', 'confidence_meds', 'confidence_costs', 'confidence_overall',
-        'primary_need', 'cycle_stage', 'top_concern', 'medication_status', 'onboarding_path', 'baseline_completed'
-    ] LOOP
-        CONTINUE WHEN NOT fields ? k;
-        v := fields -> k;
+    -- Validate every field before anything is written, in the registry's order, so the first error is predictable.
+    FOR f IN SELECT pf.* FROM public.profile_fields AS pf ORDER BY pf.position LOOP
+        CONTINUE WHEN NOT fields ? f.field;
+        v := fields -> f.field;
         -- A blank string means "not answered", like null.
         IF jsonb_typeof(v) = 'string' AND (v #>> '{}') ~ '^\s*$' THEN
             v := 'null'::jsonb;
         END IF;
-        CASE k
-        WHEN 'nickname' THEN
-            v := core.check_value(k, v, 'string');
-            IF jsonb_typeof(v) = 'string' THEN
-                v := to_jsonb(regexp_replace(v #>> '{}', '^\s+|\s+$', '', 'g'));
-                IF char_length(v #>> '{}') > 50 THEN
-                    PERFORM core.fail(400, 'Nickname too long (max 50 characters)', 'VALIDATION_ERROR',
-                        jsonb_build_object('field', k));
-                END IF;
-            END IF;
-        WHEN 'confidence_meds', 'confidence_costs', 'confidence_overall' THEN
-            v := core.check_value(k, v, 'integer', min_value => 1, max_value => 10);
-        WHEN 'timezone' THEN
-            v := core.check_value(k, v, 'string', max_length => 64);
+        IF f.kind = 'timezone' THEN
+            v := core.check_value(f.field, v, 'string', max_length => f.max_length);
             IF jsonb_typeof(v) = 'string' THEN
                 -- IANA names are matched case-insensitively and stored in their canonical spelling.
                 SELECT t.name INTO tz
@@ -54,33 +41,29 @@ BEGIN
                     PERFORM core.fail(400,
                         'timezone must be an IANA time zone name such as America/Los_Angeles (got '
                         || quote_literal(v #>> '{}') || ')',
-                        'VALIDATION_ERROR', jsonb_build_object('field', k));
+                        'VALIDATION_ERROR', jsonb_build_object('field', f.field));
                 END IF;
                 v := to_jsonb(tz);
             END IF;
-        WHEN 'email_opt_in', 'baseline_completed' THEN
-            v := core.check_value(k, v, 'boolean');
-        WHEN 'cycle_stage' THEN
-            v := core.check_value(k, v, 'enum', allowed => ARRAY[
-                'considering', 'ivf_prep', 'stimulation', 'retrieval', 'transfer', 'tww', 'pregnant',
-                'between_cycles'
-            ]);
-        WHEN 'medication_status' THEN
-            v := core.check_value(k, v, 'enum', allowed => ARRAY[
-                'taking', 'starting_soon', 'not_taking', 'between_cycles', 'finished_treatment',
-                'pregnancy_support'
-            ]);
-        WHEN 'primary_need', 'onboarding_path' THEN
-            v := core.check_value(k, v, 'string', max_length => 100);
-        WHEN 'top_concern' THEN
-            v := core.check_value(k, v, 'string', max_length => 200);
-        END CASE;
+        ELSIF f.field = 'nickname' THEN
+            -- trimmed first; the contract's own message for a long one
+            v := core.check_value(f.field, v, 'string');
+            IF jsonb_typeof(v) = 'string' THEN
+                v := to_jsonb(regexp_replace(v #>> '{}', '^\s+|\s+$', '', 'g'));
+                IF char_length(v #>> '{}') > f.max_length THEN
+                    PERFORM core.fail(400, 'Nickname too long (max ' || f.max_length || ' characters)',
+                        'VALIDATION_ERROR', jsonb_build_object('field', f.field));
+                END IF;
+            END IF;
+        ELSE
+            v := core.check_value(
+                f.field, v, f.kind, min_value => f.min_value, max_value => f.max_value, max_length => f.max_length,
+                allowed => f.allowed
+            );
+        END IF;
         -- null clears a field that may be empty; for one that may not, it means "not given".
-        CONTINUE WHEN jsonb_typeof(v) = 'null' AND k IN (
-            'timezone', 'email_opt_in', 'confidence_meds', 'confidence_costs', 'confidence_overall',
-            'baseline_completed'
-        );
-        applied := applied || jsonb_build_object(k, v);
+        CONTINUE WHEN jsonb_typeof(v) = 'null' AND NOT f.clearable;
+        applied := applied || jsonb_build_object(f.field, v);
     END LOOP;
 
     IF p_user_id IS NULL THEN
@@ -96,39 +79,12 @@ BEGIN
         PERFORM core.fail(404, 'User not found', 'USER_NOT_FOUND');
     END IF;
 
-    IF applied ? 'nickname' THEN
-        cur.nickname := applied ->> 'nickname';
-    END IF;
-    IF applied ? 'timezone' THEN
-        cur.timezone := applied ->> 'timezone';
-    END IF;
-    IF applied ? 'email_opt_in' THEN
-        cur.email_opt_in := (applied ->> 'email_opt_in')::boolean;
-    END IF;
-    IF applied ? 'confidence_meds' THEN
-        cur.confidence_meds := (applied ->> 'confidence_meds')::smallint;
-    END IF;
-    IF applied ? 'confidence_costs' THEN
-        cur.confidence_costs := (applied ->> 'confidence_costs')::smallint;
-    END IF;
-    IF applied ? 'confidence_overall' THEN
-        cur.confidence_overall := (applied ->> 'confidence_overall')::smallint;
-    END IF;
-    IF applied ? 'primary_need' THEN
-        cur.primary_need := applied ->> 'primary_need';
-    END IF;
-    IF applied ? 'top_concern' THEN
-        cur.top_concern := applied ->> 'top_concern';
-    END IF;
-    IF applied ? 'onboarding_path' THEN
-        cur.onboarding_path := applied ->> 'onboarding_path';
-    END IF;
-    IF applied ? 'cycle_stage' AND (applied ->> 'cycle_stage') IS DISTINCT FROM cur.cycle_stage THEN
-        cur.cycle_stage := applied ->> 'cycle_stage';
+    prev := cur;
+    cur := jsonb_populate_record(cur, applied);  -- every applied field is a column of user_profiles
+    IF cur.cycle_stage IS DISTINCT FROM prev.cycle_stage THEN
         cur.cycle_stage_updated := now();
     END IF;
-    IF applied ? 'medication_status' AND (applied ->> 'medication_status') IS DISTINCT FROM cur.medication_status THEN
-        cur.medication_status := applied ->> 'medication_status';
+    IF cur.medication_status IS DISTINCT FROM prev.medication_status THEN
         cur.medication_status_updated := now();
     END IF;
     -- An explicit baseline_completed wins; otherwise it turns true once the baseline answers are all there.
@@ -162,7 +118,7 @@ END
 $$;
 
 COMMENT ON FUNCTION core.apply_profile(uuid, jsonb) IS
-'Validate the profile fields of a JSON object (nickname <= 50, confidences 1-10, IANA timezone, enums, ...; '
+'Validate the profile fields of a JSON object against public.profile_fields (kind, bounds, accepted values; '
 'unknown keys and email ignored; null or blank clears a nullable field, else means "not given") and apply them '
 'to the user''s profile, stamping cycle_stage/medication_status changes and completing the baseline when its '
 'answers are all set. p_user_id NULL: validate only. Returns the applied fields; NV400 naming the field.';

@@ -176,7 +176,8 @@ AS $$
             'public.daily_checkins', 'public.insight_engagement', 'public.insight_feedback', 'public.event_types',
             'public.mood_scores', 'public.checkin_fields', 'public.timezones', 'public.insight_rules',
             'public.checkin_focus_dimensions', 'public.checkin_questions', 'public.schema_migrations',
-            'public.health_events_live', 'public.daily_checkins_legacy', 'public.user_daily_metrics_live'
+            'public.health_events_live', 'public.daily_checkins_legacy', 'public.user_daily_metrics_live',
+            'public.profile_fields'
         ], NULL),
         ('novara_api', 'DEFAULT EXECUTE ON FUNCTIONS', ARRAY['(owner) in api'], NULL),
         -- the functions' owner: owns every api function, executes core, writes through RLS ------------------------
@@ -192,7 +193,7 @@ AS $$
             'public.checkin_fields', 'public.timezones', 'public.insight_rules', 'public.checkin_focus_dimensions',
             'public.checkin_questions', 'public.metrics_refresh_log', 'public.schema_migrations',
             'public.health_events_live', 'public.daily_checkins_legacy', 'public.user_daily_metrics_live',
-            'public.user_daily_metrics', 'public.user_weekly_metrics'
+            'public.user_daily_metrics', 'public.user_weekly_metrics', 'public.profile_fields'
         ], NULL),
         ('novara_definer', 'INSERT', ARRAY[
             'public.users', 'public.user_profiles', 'public.health_events', 'public.live_checkins', 'public.insights',
@@ -216,7 +217,7 @@ AS $$
             'public.insight_rules', 'public.checkin_focus_dimensions', 'public.checkin_questions',
             'public.metrics_refresh_log', 'public.erasure_log', 'public.schema_migrations',
             'public.health_events_live', 'public.daily_checkins_legacy', 'public.user_daily_metrics_live',
-            'public.user_daily_metrics', 'public.user_weekly_metrics',
+            'public.user_daily_metrics', 'public.user_weekly_metrics', 'public.profile_fields',
             'public.users.id', 'public.users.status', 'public.users.created_at', 'public.users.updated_at',
             'public.user_profiles.user_id', 'public.user_profiles.timezone', 'public.user_profiles.email_opt_in',
             'public.user_profiles.confidence_meds', 'public.user_profiles.confidence_costs',

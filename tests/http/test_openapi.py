@@ -8,6 +8,7 @@ every {param} of a path template declared as a required path parameter (and no u
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 from pathlib import Path
@@ -15,6 +16,7 @@ from typing import Any
 
 import psycopg
 import pytest
+from psycopg.types.json import Jsonb
 from starlette.testclient import TestClient
 
 from gateway.routes import ROUTES
@@ -338,3 +340,110 @@ def test_readme_lists_every_enum(doc: dict[str, Any]) -> None:
         assert listed == set(values), (where, field, listed ^ set(values))
         used.add(matches[0])
     assert used == set(range(len(rows))), "a row of the table names no enum of the document"
+
+
+# ------------------------------------------------------------------- every field and bound against the database
+
+
+def _kinds(prop: dict[str, Any]) -> set[str]:
+    kind = prop.get("type", [])
+    return set(kind) if isinstance(kind, list) else {kind}
+
+
+def edge_cases(prop: dict[str, Any]) -> list[tuple[Any, bool]]:
+    """(value, accepted?) at each bound the schema states: on the edge accepted, one past it refused."""
+    cases: list[tuple[Any, bool]] = []
+    if "enum" in prop:
+        return [(v, True) for v in prop["enum"]] + [("not-an-accepted-value", False)]
+    if prop.get("format") == "time-zone":
+        over = "x" * (prop["maxLength"] + 1)
+        return [(z, True) for z in prop["examples"]] + [("Not/A_Zone", False), (over, False), (None, True)]
+    if "integer" in _kinds(prop):
+        if "minimum" in prop:
+            cases += [(prop["minimum"], True), (prop["minimum"] - 1, False)]
+        if "maximum" in prop:
+            cases += [(prop["maximum"], True), (prop["maximum"] + 1, False)]
+    if "number" in _kinds(prop) and "integer" not in _kinds(prop):
+        if "minimum" in prop:
+            cases += [(prop["minimum"], True), (prop["minimum"] - 0.5, False)]
+        if "maximum" in prop:
+            cases += [(prop["maximum"], True), (prop["maximum"] + 0.5, False)]
+    if "string" in _kinds(prop) and "maxLength" in prop and prop.get("format") != "email":
+        n = prop["maxLength"]
+        cases += [("x" * n, True), ("x" * (n + 1), False)]
+    if "array" in _kinds(prop):
+        item = "x" * prop.get("items", {}).get("maxLength", 1)
+        if "maxItems" in prop:
+            cases += [([item] * prop["maxItems"], True), ([item] * (prop["maxItems"] + 1), False)]
+        if "maxLength" in prop.get("items", {}):
+            cases += [(["x" * (len(item) + 1)], False)]
+    if "null" in _kinds(prop):
+        cases.append((None, True))
+    return cases
+
+
+def test_every_documented_field_and_bound_is_what_the_database_enforces(
+    doc: dict[str, Any], postgresql: psycopg.Connection
+) -> None:
+    """Check-in fields, profile fields and each event type's data, as the document states them, probed at every
+    bound against the validation the SQL runs (core.validate_checkin, core.apply_profile in validate-only mode,
+    core.validate_event_data): on the edge accepted, one past it refused with 400 naming the field; a required
+    field left out is refused. So the document (built from the registries) and the database agree."""
+    paths = doc["paths"]
+    checkin = paths["/api/checkins"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    signup = paths["/api/auth/signup"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    event = paths["/api/v2/health/events"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+
+    def verdict(statement: str, params: tuple[Any, ...]) -> tuple[bool, str | None]:
+        try:
+            with postgresql.transaction():
+                postgresql.execute(statement, params)  # type: ignore[arg-type]
+            return True, None
+        except psycopg.Error as err:
+            assert err.sqlstate == "NV400", (statement, params, err)
+            detail = json.loads(err.diag.message_detail or "{}")
+            return False, detail.get("field")
+
+    probes = 0
+    checkin_sample = {k: valid_value(checkin["properties"][k]) for k in checkin["required"]}
+    required = checkin_sample
+    for name, prop in checkin["properties"].items():
+        for value, accepted in edge_cases(prop):
+            ok, field = verdict("SELECT core.validate_checkin(%s)", (Jsonb({**checkin_sample, name: value}),))
+            assert ok == accepted, ("check-in", name, value)
+            assert ok or field == name, ("check-in", name, field)
+            probes += 1
+    for name in required:
+        ok, _ = verdict("SELECT core.validate_checkin(%s)", (Jsonb({k: v for k, v in required.items() if k != name}),))
+        assert not ok, ("check-in", name, "required")
+    profile_fields = [n for n in signup["properties"] if n not in ("email", "password")]
+    assert profile_fields == [
+        r[0] for r in postgresql.execute("SELECT field FROM public.profile_fields ORDER BY position")
+    ]
+    for name in profile_fields:
+        for value, accepted in edge_cases(signup["properties"][name]):
+            if name == "nickname" and isinstance(value, str):
+                value = value.replace("x", "y")
+            ok, field = verdict("SELECT core.apply_profile(NULL, %s)", (Jsonb({name: value}),))
+            assert ok == accepted, ("profile", name, value)
+            assert ok or field == name, ("profile", name, field)
+            probes += 1
+    for alternative in event["oneOf"]:
+        event_type = alternative["properties"]["event_type"]["const"]
+        data = alternative["properties"]["event_data"]
+        sample = {k: valid_value(data["properties"][k]) for k in data.get("required", [])}
+        for name, prop in data["properties"].items():
+            for value, accepted in edge_cases(prop):
+                ok, field = verdict(
+                    "SELECT core.validate_event_data(%s, %s)", (event_type, Jsonb({**sample, name: value}))
+                )
+                assert ok == accepted, (event_type, name, value)
+                assert ok or field == f"event_data.{name}", (event_type, name, field)
+                probes += 1
+        for name in data.get("required", []):
+            ok, _ = verdict(
+                "SELECT core.validate_event_data(%s, %s)",
+                (event_type, Jsonb({k: v for k, v in sample.items() if k != name})),
+            )
+            assert not ok, (event_type, name, "required")
+    assert probes > 200, probes
