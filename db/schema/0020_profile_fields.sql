@@ -52,6 +52,7 @@ GRANT SELECT ON public.profile_fields TO novara_api, novara_definer, novara_anal
 -- The check-in field a client does not send: checkin_type is set by the route (standard, enhanced). The API
 -- document lists the other fields of the registry.
 ALTER TABLE public.checkin_fields ADD COLUMN set_by_route boolean NOT NULL DEFAULT FALSE;
-UPDATE public.checkin_fields SET set_by_route = TRUE WHERE field = 'checkin_type';
+UPDATE public.checkin_fields SET set_by_route = TRUE
+WHERE field = 'checkin_type';
 COMMENT ON COLUMN public.checkin_fields.set_by_route IS
 'Set by the route, not by the client (checkin_type): not a request field of the API.';

@@ -1,12 +1,12 @@
 """Every operation of /openapi.json fuzzed by schemathesis against the real app on a real database.
 
-The app runs in-process (ASGI) with USE_SCHEMA_V2=true on a fresh database. For each operation,
-schemathesis generates cases from the document (request bodies come from gateway.openapi.request_bodies,
-built from the database's registries): positive ones (valid by the schema: they reach the functions' own
-validation and writes) and negative ones (wrong types, missing fields, malformed ids and parameters), sent
-with a valid token of an existing user with a complete profile, plus a few without a token and with a forged one. Then, with real check-in
-ids (the document's links: POST /api/checkins → GET/PUT/DELETE /api/checkins/{id}), the by-id operations
-again with those ids, so updates and deletes act on real rows.
+The app runs in-process (ASGI) with USE_SCHEMA_V2=true on a fresh database. For each operation, schemathesis
+generates cases from the document (request bodies come from gateway.openapi.request_bodies, built from the
+database's registries): positive ones (valid by the schema: they reach the functions' own validation and writes) and
+negative ones (wrong types, missing fields, malformed ids and parameters), sent with a valid token of an existing
+user with a complete profile, plus a few without a token and with a forged one. Then, with real check-in ids (the
+document's links: POST /api/checkins → GET/PUT/DELETE /api/checkins/{id}), the by-id operations again with those
+ids, so updates and deletes act on real rows.
 
 Every response is checked:
 - never a 5xx (with the flag on, not even a 503);
