@@ -9,7 +9,7 @@ DEV_STAMP     := $(VENV)/.installed-dev
 
 .DEFAULT_GOAL := help
 .PHONY: help run test lint format test-sql test-py migrate migrate-status psql db-url db-stop token clean venv \
-        check-metrics refresh-metrics selftest smoke test-reliability
+        check-metrics refresh-metrics selftest smoke test-reliability api-docs
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -82,6 +82,9 @@ refresh-metrics: $(RUNTIME_STAMP) ## refresh the metrics views, print each one's
 
 selftest: $(RUNTIME_STAMP) ## exercise every api function as a throwaway user, rolled back (exit 1: a step failed)
 	@$(BIN)/novara selftest
+
+api-docs: $(RUNTIME_STAMP) ## regenerate docs/api.md (the HTTP API reference) from the code and the database
+	@$(BIN)/novara api-docs
 
 smoke: $(RUNTIME_STAMP) ## check a running gateway over HTTP: make smoke URL=https://host (default: a local make run)
 	@$(BIN)/novara smoke $(if $(URL),--url "$(URL)")

@@ -41,6 +41,16 @@ class Catalog:
     profile_fields: list[dict[str, Any]]  # rows of public.profile_fields, in validation order
     event_types: list[dict[str, Any]]  # {event_type, rules}
 
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Catalog:
+        """From the one JSON value CATALOG_SQL returns."""
+        return cls(
+            functions=data.get("functions") or {},
+            checkin_fields=data.get("checkin_fields") or [],
+            profile_fields=data.get("profile_fields") or [],
+            event_types=data.get("event_types") or [],
+        )
+
     def read_only(self, function: str) -> bool:
         return bool(self.functions.get(function, {}).get("read_only"))
 
@@ -61,11 +71,5 @@ class CatalogCache:
             async with self._lock:
                 if self._catalog is None:
                     row = await self._db.fetch_one(CATALOG_SQL)
-                    data = row[0] if row else {}
-                    self._catalog = Catalog(
-                        functions=data.get("functions") or {},
-                        checkin_fields=data.get("checkin_fields") or [],
-                        profile_fields=data.get("profile_fields") or [],
-                        event_types=data.get("event_types") or [],
-                    )
+                    self._catalog = Catalog.from_json(row[0] if row else {})
         return self._catalog

@@ -252,6 +252,22 @@ def cmd_selftest(args: argparse.Namespace, cfg: Settings) -> int:
         return selftest(url, sys.stdout, schema_v2_enabled=cfg.use_schema_v2)
 
 
+def cmd_api_docs(args: argparse.Namespace, cfg: Settings) -> int:
+    from .apidocs import load_catalog, markdown
+
+    with database(cfg) as url:
+        text = markdown(load_catalog(url))
+    if args.check:
+        current = args.output.read_text() if args.output.exists() else ""
+        if current != text:
+            fail(f"{args.output} is not what the code and the database say now: run `novara api-docs`")
+        print(f"{args.output} is up to date")
+        return 0
+    args.output.write_text(text)
+    print(f"wrote {args.output}")
+    return 0
+
+
 def cmd_smoke(args: argparse.Namespace, cfg: Settings) -> int:
     from .smoke import smoke
 
@@ -315,6 +331,13 @@ def build_parser() -> Parser:
         "savepoint; prints one line per step; exit 1 if any step failed. Leaves nothing in the database.",
     )
     p = sub.add_parser(
+        "api-docs",
+        help="write docs/api.md from the route table, the functions' COMMENTs and the registries",
+        description="Generates the HTTP API reference from what serves it (the same document as /openapi.json).",
+    )
+    p.add_argument("--output", type=Path, default=Path("docs/api.md"), help="the file (default docs/api.md)")
+    p.add_argument("--check", action="store_true", help="exit 1 if the file differs from what would be written")
+    p = sub.add_parser(
         "smoke",
         help="check a running gateway over HTTP (health, status, sign-up, check-in, events, V2 reads)",
         description="Signs up a throwaway user smoke-<random>@novara.invalid (it stays in the database); "
@@ -357,6 +380,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "refresh-metrics": cmd_refresh_metrics,
             "selftest": cmd_selftest,
             "smoke": cmd_smoke,
+            "api-docs": cmd_api_docs,
         }[args.command]
         return handler(args, cfg)
     except MigrationError as err:
