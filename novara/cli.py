@@ -18,10 +18,11 @@ from typing import NoReturn
 
 from gateway import auth
 from gateway import settings as settings_mod
-from gateway.db import AUTHENTICATOR, GATEWAY_ROLE, Login, inspect_login
+from gateway.db import AUTHENTICATOR, GATEWAY_ROLE
 from gateway.settings import Settings, SettingsError
 
 from . import DB_DIR, embedded
+from .logins import Login, inspect_login
 from .migrate import MigrationError, Migrator, discover_repeatable, discover_versioned
 
 EMBEDDED_DBNAME = "novara"

@@ -21,9 +21,9 @@ from starlette.testclient import TestClient
 
 from gateway import auth
 from gateway.app import create_app
-from gateway.db import inspect_login
 from gateway.settings import load
 from novara import embedded
+from novara.logins import inspect_login
 from tests.conftest import SECRET, novara, novara_env
 
 ROOT = Path(__file__).resolve().parents[2]
