@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import threading
 from pathlib import Path
@@ -20,7 +21,7 @@ def applied_names(url: str) -> list[str]:
 
 def make_db_dir(tmp_path: Path, files: dict[str, str]) -> Path:
     root = tmp_path / "db"
-    for folder in ("schema", "functions", "views"):
+    for folder in ("schema", "functions", "views", "backfills"):
         (root / folder).mkdir(parents=True)
     for name, text in files.items():
         (root / name).write_text(text)
@@ -151,6 +152,65 @@ def test_repeatables_reapply_on_change_with_their_dependents(empty_db_url: str, 
         assert conn.execute("SELECT sum(y) FROM w").fetchone() == (9,)
     logged.clear()
     assert migrate(empty_db_url, db, log=logged.append).empty
+
+
+def test_a_renamed_repeatable_is_forgotten_with_the_run_that_applies_its_successor(
+    empty_db_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Splitting or renaming a repeatable file leaves its old name in schema_migrations: the status shows it as
+    gone, the next run deletes the record in the transaction that applies the new file (and its dependents), and
+    afterwards nothing is pending. Backfills run last, after the views they read."""
+    from gateway.settings import load
+    from novara.cli import print_status
+
+    db = make_db_dir(
+        tmp_path,
+        {
+            "schema/0001_t.sql": "CREATE TABLE t (x int); INSERT INTO t VALUES (1);",
+            "functions/helpers.sql": "CREATE OR REPLACE FUNCTION public.k() RETURNS int LANGUAGE sql AS 'SELECT 2';",
+            "views/v.sql": "-- depends: functions/helpers.sql\nCREATE VIEW public.v AS SELECT public.k() AS y;",
+            "backfills/fill.sql": "INSERT INTO t SELECT y FROM public.v;",
+        },
+    )
+    logged: list[str] = []
+    migrate(empty_db_url, db, log=logged.append)
+    assert [line.split()[2] for line in logged if "repeatable" in line] == [
+        "functions/helpers.sql",
+        "views/v.sql",
+        "backfills/fill.sql",
+    ]
+    (db / "functions/helpers.sql").rename(db / "functions/public_k.sql")
+    (db / "views/v.sql").write_text(
+        "-- depends: functions/public_k.sql\nCREATE OR REPLACE VIEW public.v AS SELECT public.k() AS y;"
+    )
+    with psycopg.connect(empty_db_url, autocommit=True) as conn:
+        plan = Migrator(conn, db).plan()
+    assert plan.forgotten == ["functions/helpers.sql"] and not plan.empty
+    print_status(empty_db_url, load({"NOVARA_DB_DIR": str(db)}))
+    status = capsys.readouterr().out
+    assert re.search(r"^repeatable +functions/helpers.sql +gone ", status, re.MULTILINE), status
+    assert re.search(r"^repeatable +functions/public_k.sql +pending ", status, re.MULTILINE), status
+    logged.clear()
+    migrate(empty_db_url, db, log=logged.append)
+    assert "forgot repeatable functions/helpers.sql (its file is gone)" in logged
+    assert {line.split()[2] for line in logged if line.startswith("applied")} == {
+        "functions/public_k.sql",
+        "views/v.sql",
+    }
+    with psycopg.connect(empty_db_url) as conn:
+        rows = conn.execute("SELECT name, xmin::text FROM public.schema_migrations WHERE kind = 'repeatable'")
+        xmin = dict(rows.fetchall())
+    assert set(xmin) == {"functions/public_k.sql", "views/v.sql", "backfills/fill.sql"}
+    assert xmin["functions/public_k.sql"] == xmin["views/v.sql"]  # one transaction, the forgetting included
+    assert migrate(empty_db_url, db, log=lambda _: None).empty
+    # a file deleted with nothing else to apply is forgotten on its own
+    (db / "backfills/fill.sql").unlink()
+    logged.clear()
+    plan = migrate(empty_db_url, db, log=logged.append)
+    assert plan.forgotten == ["backfills/fill.sql"] and logged == [
+        "forgot repeatable backfills/fill.sql (its file is gone)"
+    ]
+    assert migrate(empty_db_url, db, log=lambda _: None).empty
 
 
 def test_dependency_cycle_and_unknown_dependency_are_errors(tmp_path: Path) -> None:
