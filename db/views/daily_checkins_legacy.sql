@@ -1,4 +1,4 @@
--- depends: views/health_events_live.sql, functions/core_json.sql
+-- depends: functions/core_jsonb_concat_agg.sql, views/health_events_live.sql
 -- The V1 check-ins as rows, computed from the event log: one row per live_checkins row (the lateral
 -- aggregate returns exactly one row per check-in, so there is no join fan-out however often it was
 -- corrected). fields = the "fields" of the check-in's live events merged in position order.
