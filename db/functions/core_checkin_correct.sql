@@ -13,11 +13,8 @@ DECLARE
     v_date date;
     v_type text;
     v_now timestamptz := now();
-    v_at timestamptz;
     moved boolean;
-    changed boolean := FALSE;
-    p record;
-    ev record;
+    changed boolean;
 BEGIN
     -- A V1-mode write to this check-in may be in flight on its legacy row: wait for it (row lock), then import
     -- it, so the partial update applies to the latest values.
@@ -61,35 +58,12 @@ BEGIN
         END;
     END IF;
 
-    -- Events of the group keep their occurred_at unless the date moved.
-    SELECT e.occurred_at INTO v_at
-    FROM public.health_events_live AS e
-    WHERE e.correlation_id = p_id AND e.user_id = p_user_id AND e.source = 'checkin_v1' AND e.event_type = 'mood'
-    ORDER BY e.position DESC
-    LIMIT 1;
-    IF moved OR v_at IS NULL THEN
-        v_at := core.checkin_occurred_at(p_user_id, v_date, v_now);
-    END IF;
-
-    FOR p IN SELECT * FROM core.checkin_payloads(new_fields, v_type) LOOP
-        PERFORM core.validate_event_data(p.event_type, p.event_data - 'fields');
-        SELECT e.id, e.event_data, e.occurred_at INTO ev
-        FROM public.health_events_live AS e
-        WHERE
-            e.correlation_id = p_id AND e.user_id = p_user_id AND e.source = 'checkin_v1'
-            AND e.event_type = p.event_type
-        ORDER BY e.position DESC
-        LIMIT 1;
-        IF NOT FOUND THEN
-            PERFORM core.checkin_append(p_user_id, p_id, 'record', p.event_type, p.event_subtype, p.event_data, v_at,
-                v_date);
-            changed := TRUE;
-        ELSIF moved OR ev.event_data IS DISTINCT FROM p.event_data THEN
-            PERFORM core.checkin_append(p_user_id, p_id, 'correct', p.event_type, p.event_subtype, p.event_data,
-                CASE WHEN moved THEN v_at ELSE ev.occurred_at END, v_date, ev.id);
-            changed := TRUE;
-        END IF;
-    END LOOP;
+    -- The payloads obey their types' registry rules, like any V2 event ("fields" is the V1 answers, validated
+    -- above, and may exceed the V2 size cap); then the events are brought to the new state. Events keep their
+    -- occurred_at unless the date moved.
+    PERFORM core.validate_event_data(p.event_type, p.event_data - 'fields')
+    FROM core.checkin_payloads(new_fields, v_type) AS p;
+    changed := core.checkin_converge(p_user_id, p_id, new_fields, v_type, v_date, v_now, v_now);
 
     IF changed THEN
         UPDATE public.live_checkins AS c SET updated_at = v_now, checkin_type = v_type WHERE c.id = p_id;
@@ -106,7 +80,7 @@ END
 $$;
 
 COMMENT ON FUNCTION core.checkin_correct(uuid, uuid, jsonb) IS
-'Partially update check-in p_id with p_args (V1 PUT): validates, then appends a correct event (full new '
-'payload) per event whose data or date changed and a record event per new group; updates live_checkins and '
-'the daily_checkins row (dual write; a pending V1-mode write to it is imported first). NV404 unknown/other '
-'user''s; NV400 invalid; NV409 CHECKIN_EXISTS when date_submitted moves onto a taken date.';
+'Partially update check-in p_id with p_args (V1 PUT): validates, then brings its events to the new state '
+'(core.checkin_converge: a correct event per event whose data or date changed, a record event per new group); '
+'updates live_checkins and the daily_checkins row (dual write; a pending V1-mode write to it is imported first). '
+'NV404 unknown/other user''s; NV400 invalid; NV409 CHECKIN_EXISTS when date_submitted moves onto a taken date.';

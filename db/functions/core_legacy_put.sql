@@ -1,5 +1,7 @@
 -- The writer of the legacy table's rows: the api.v1_* functions (V1 mode), and the V2 write functions, which keep
--- the table current in the same transaction (the dual write, docs/v1-v2-sync.md).
+-- the table current in the same transaction (the dual write, docs/v1-v2-sync.md). The V1 check-in's columns are
+-- those of the view public.daily_checkins_legacy, where they are defined; the fields it is given are validated
+-- (core.validate_checkin), so jsonb_populate_record turns them into the row.
 
 -- Insert or replace the row p_id. p_v2: the write comes from the V2 path (already in the event log), so the
 -- change-log triggers skip it. Returns FALSE, writing nothing, when another row holds (user, date).
@@ -20,53 +22,45 @@ SET search_path = pg_catalog
 AS $$
 DECLARE
     f jsonb := coalesce(p_fields, '{}'::jsonb);
+    own jsonb;
+    answers jsonb;
+    cols text;
+    sets text;
+    vals text;
 BEGIN
+    -- The row's own columns, then the V1 check-in's: the other columns of a daily_checkins_legacy row, filled
+    -- from the fields (validated, so each answer has its column's type).
+    own := jsonb_build_object(
+        'id', p_id, 'user_id', p_user_id, 'date_submitted', p_date,
+        'checkin_type', coalesce(p_checkin_type, 'standard'), 'created_at', p_created_at, 'updated_at', p_updated_at,
+        'fields', f, 'extra_fields', NULL
+    );
+    answers := to_jsonb(
+        jsonb_populate_record(NULL::public.daily_checkins_legacy, f - ARRAY(SELECT jsonb_object_keys(own)))
+    ) - ARRAY(SELECT jsonb_object_keys(own));
+    own := own || jsonb_build_object('extra_fields', f - ARRAY(SELECT jsonb_object_keys(answers)));
+    -- The statement names those columns and nothing else: a column this schema does not know (a deployment's
+    -- own) keeps its default, or its value on an update.
+    SELECT
+        string_agg(format('%I', k.col), ', '),
+        string_agg(format('%I', k.col), ', ') FILTER (WHERE k.col <> 'id'),
+        string_agg(format('excluded.%I', k.col), ', ') FILTER (WHERE k.col <> 'id')
+    INTO cols, sets, vals
+    FROM jsonb_object_keys(answers || own) AS k (col);
+    -- Unanswered: NULL, except in the three NOT NULL columns of the V1 schema ('', 0, 'not tracked').
+    answers := jsonb_build_object('mood_today', '', 'confidence_today', 0, 'medication_taken', 'not tracked')
+        || coalesce(
+            (SELECT jsonb_object_agg(e.key, e.value) FROM jsonb_each(answers) AS e WHERE e.value <> 'null'::jsonb), '{}'
+        );
+
     PERFORM set_config('novara.sync_source', CASE WHEN p_v2 THEN 'v2' ELSE '' END, TRUE);
     BEGIN
-        INSERT INTO public.daily_checkins AS d (
-            id, user_id, date_submitted, checkin_type, created_at, updated_at, fields, extra_fields,
-            mood_today, confidence_today, medication_taken, user_note, primary_concern_today, anxiety_level,
-            side_effects, missed_doses, injection_confidence, appointment_within_3_days, appointment_anxiety,
-            coping_strategies_used, partner_involved_today, wish_knew_more_about, phq4_feeling_nervous,
-            phq4_stop_worrying, phq4_little_interest, phq4_feeling_down, phq4_score, phq4_anxiety, phq4_depression
-        )
-        SELECT
-            p_id, p_user_id, p_date, coalesce(p_checkin_type, 'standard'), p_created_at, p_updated_at, f,
-            c.extra_fields, c.mood_today, c.confidence_today, c.medication_taken, c.user_note,
-            c.primary_concern_today, c.anxiety_level, c.side_effects, c.missed_doses, c.injection_confidence,
-            c.appointment_within_3_days, c.appointment_anxiety, c.coping_strategies_used, c.partner_involved_today,
-            c.wish_knew_more_about, c.phq4_feeling_nervous, c.phq4_stop_worrying, c.phq4_little_interest,
-            c.phq4_feeling_down, c.phq4_score, c.phq4_anxiety, c.phq4_depression
-        FROM core.legacy_columns(f) AS c
-        ON CONFLICT (id) DO UPDATE SET
-            user_id = excluded.user_id,
-            date_submitted = excluded.date_submitted,
-            checkin_type = excluded.checkin_type,
-            created_at = excluded.created_at,
-            updated_at = excluded.updated_at,
-            fields = excluded.fields,
-            extra_fields = excluded.extra_fields,
-            mood_today = excluded.mood_today,
-            confidence_today = excluded.confidence_today,
-            medication_taken = excluded.medication_taken,
-            user_note = excluded.user_note,
-            primary_concern_today = excluded.primary_concern_today,
-            anxiety_level = excluded.anxiety_level,
-            side_effects = excluded.side_effects,
-            missed_doses = excluded.missed_doses,
-            injection_confidence = excluded.injection_confidence,
-            appointment_within_3_days = excluded.appointment_within_3_days,
-            appointment_anxiety = excluded.appointment_anxiety,
-            coping_strategies_used = excluded.coping_strategies_used,
-            partner_involved_today = excluded.partner_involved_today,
-            wish_knew_more_about = excluded.wish_knew_more_about,
-            phq4_feeling_nervous = excluded.phq4_feeling_nervous,
-            phq4_stop_worrying = excluded.phq4_stop_worrying,
-            phq4_little_interest = excluded.phq4_little_interest,
-            phq4_feeling_down = excluded.phq4_feeling_down,
-            phq4_score = excluded.phq4_score,
-            phq4_anxiety = excluded.phq4_anxiety,
-            phq4_depression = excluded.phq4_depression;
+        EXECUTE format(
+            'INSERT INTO public.daily_checkins AS d (%1$s) '
+            'SELECT %1$s FROM jsonb_populate_record(NULL::public.daily_checkins, $1) '
+            'ON CONFLICT (id) DO UPDATE SET (%2$s) = ROW(%3$s)',
+            cols, sets, vals
+        ) USING answers || own;
     EXCEPTION WHEN unique_violation THEN
         -- (user_id, date_submitted) is another row's: a concurrent or not yet imported write won the day.
         PERFORM set_config('novara.sync_source', '', TRUE);
@@ -78,6 +72,6 @@ END
 $$;
 
 COMMENT ON FUNCTION core.legacy_put(uuid, uuid, date, text, timestamptz, timestamptz, jsonb, boolean) IS
-'Insert or replace daily_checkins row p_id from validated fields (fields verbatim, typed columns, the rest in '
-'extra_fields). p_v2: a V2 dual write (the change log skips it). FALSE, nothing written, when (user, date) '
-'belongs to another row.';
+'Insert or replace daily_checkins row p_id from validated fields (fields verbatim, the typed columns of '
+'daily_checkins_legacy, the other keys in extra_fields). p_v2: a V2 dual write (the change log skips it). FALSE, '
+'nothing written, when (user, date) belongs to another row.';

@@ -76,7 +76,7 @@ BEGIN
             updated_at = excluded.updated_at
         WHERE (c.local_date, c.checkin_type, c.created_at, c.updated_at)
             IS DISTINCT FROM (excluded.local_date, excluded.checkin_type, excluded.created_at, excluded.updated_at);
-        IF core.legacy_apply_events(p_user_id, d.id, core.legacy_fields(d), d.checkin_type, d.date_submitted,
+        IF core.checkin_converge(p_user_id, d.id, core.legacy_fields(d), d.checkin_type, d.date_submitted,
             d.created_at, d.updated_at) THEN
             n := n + 1;
         END IF;

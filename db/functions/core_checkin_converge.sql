@@ -1,7 +1,9 @@
--- The events of one check-in brought to the state of its legacy row.
+-- The one rule that writes a V1 check-in's state into the event log: its events brought to a state (fields, type,
+-- date) by appending what differs, per event type (core.checkin_payloads). Corrections (core.checkin_correct),
+-- the import of legacy writes (core.legacy_reconcile) and the backfill (core.backfill_legacy_checkins, through
+-- core.legacy_reconcile) all write through it, so a check-in reads the same whichever path wrote it.
 
--- Bring the events of check-in p_id to the given legacy state (fields, type, date). TRUE when it appended.
-CREATE OR REPLACE FUNCTION core.legacy_apply_events(
+CREATE OR REPLACE FUNCTION core.checkin_converge(
     p_user_id uuid,
     p_id uuid,
     p_fields jsonb,
@@ -22,7 +24,8 @@ DECLARE
     p record;
     ev record;
 BEGIN
-    -- occurred_at of new events: the group's (the mood event's) when it stays on its date, else from the row.
+    -- When new events happen: at the group's time (its live mood event's) when it stays on its date; else
+    -- placed on p_date from p_created_at (a check-in without events yet) or p_updated_at (one that moved).
     SELECT CASE WHEN e.local_date = p_date THEN e.occurred_at END INTO v_at
     FROM public.health_events_live AS e
     WHERE e.correlation_id = p_id AND e.user_id = p_user_id AND e.source = 'checkin_v1' AND e.event_type = 'mood'
@@ -34,7 +37,8 @@ BEGIN
         v_at := core.checkin_occurred_at(p_user_id, p_date, p_updated_at);
     END IF;
 
-    -- Legacy rows are imported as they are: their answers are not re-validated (the row is the truth).
+    -- Nothing is validated here: a correction validated the state already, and a legacy row is imported as it
+    -- is (the row is the truth).
     FOR p IN SELECT * FROM core.checkin_payloads(p_fields, coalesce(p_checkin_type, 'standard')) LOOP
         types := types || p.event_type;
         SELECT e.id, e.event_data, e.occurred_at, e.local_date INTO ev
@@ -55,7 +59,8 @@ BEGIN
         END IF;
     END LOOP;
 
-    -- A group the row no longer has (e.g. its columns were cleared by hand) is retracted.
+    -- A group the state no longer has (e.g. a legacy row's columns cleared by hand) is retracted. A correction
+    -- never drops a group: it keeps every field it does not replace.
     FOR ev IN
         SELECT e.id, e.event_type, e.event_subtype, e.occurred_at, e.local_date
         FROM public.health_events_live AS e
@@ -72,6 +77,8 @@ BEGIN
 END
 $$;
 
-COMMENT ON FUNCTION core.legacy_apply_events(uuid, uuid, jsonb, text, date, timestamptz, timestamptz) IS
-'Make check-in p_id''s live events equal to the payloads of a legacy row (core.checkin_payloads of its fields '
-'and type on p_date): record missing groups, correct changed ones, retract dropped ones. TRUE when it appended.';
+COMMENT ON FUNCTION core.checkin_converge(uuid, uuid, jsonb, text, date, timestamptz, timestamptz) IS
+'Bring check-in p_id''s live events to a state (fields, type, date): per payload of core.checkin_payloads, record '
+'a missing group, correct one whose data or date differs; retract live groups the state has not. New events happen '
+'at the group''s time when it stays on p_date, else at core.checkin_occurred_at of p_created_at (no events yet) or '
+'p_updated_at (moved). Validates nothing. TRUE when it appended. Used by corrections, the import and the backfill.';
