@@ -262,3 +262,88 @@ def test_a_with_functions_file_commits_with_the_repeatable_files(empty_db_url: s
     (db / "schema/0009_bad.sql").write_text("-- migrate: with-functions\n-- migrate: no-transaction\nSELECT 1;")
     with pytest.raises(MigrationError, match="with-functions"):
         migrate(empty_db_url, db, log=lambda _: None)
+
+
+# main before db/ was reorganised (one function per file, db/backfills, 0021): databases migrated with that tree
+# exist, and must reach the same catalog as a fresh install of this one.
+FORMER_LAYOUT = "ee6f9ddab93a91e2ea3261d9684fdd5a408222e6"
+
+CATALOG = """
+SELECT 'function ' || p.oid::regprocedure::text, jsonb_build_object(
+    'owner', pg_catalog.pg_get_userbyid(p.proowner), 'acl', p.proacl::text,
+    'comment', pg_catalog.obj_description(p.oid, 'pg_proc'),
+    'definition', CASE WHEN p.prokind = 'a' THEN p.prosrc ELSE pg_catalog.pg_get_functiondef(p.oid) END)
+FROM pg_catalog.pg_proc AS p
+WHERE p.pronamespace::regnamespace::text IN ('api', 'core', 'public')
+    AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend AS d WHERE d.objid = p.oid AND d.deptype = 'e')
+UNION ALL
+SELECT 'relation ' || c.oid::regclass::text, jsonb_build_object(
+    'kind', c.relkind, 'owner', pg_catalog.pg_get_userbyid(c.relowner), 'acl', c.relacl::text,
+    'comment', pg_catalog.obj_description(c.oid, 'pg_class'),
+    'definition', CASE WHEN c.relkind IN ('v', 'm') THEN pg_catalog.pg_get_viewdef(c.oid) END,
+    'columns', (SELECT jsonb_agg(a.attname || ' ' || pg_catalog.format_type(a.atttypid, a.atttypmod) ORDER BY a.attnum)
+        FROM pg_catalog.pg_attribute AS a WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped))
+FROM pg_catalog.pg_class AS c
+WHERE c.relnamespace::regnamespace::text IN ('api', 'core', 'public') AND c.relkind IN ('r', 'v', 'm', 'i')
+    AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend AS d WHERE d.objid = c.oid AND d.deptype = 'e')
+UNION ALL
+SELECT 'policy ' || pol.polrelid::regclass::text || ' ' || pol.polname, jsonb_build_object(
+    'roles', pol.polroles::regrole[]::text, 'using', pg_catalog.pg_get_expr(pol.polqual, pol.polrelid),
+    'check', pg_catalog.pg_get_expr(pol.polwithcheck, pol.polrelid))
+FROM pg_catalog.pg_policy AS pol
+"""
+
+
+def catalog(url: str) -> dict[str, object]:
+    with psycopg.connect(url) as conn:
+        return dict(conn.execute(CATALOG).fetchall())  # type: ignore[arg-type]
+
+
+def test_a_database_of_the_former_layout_upgrades_to_a_fresh_install(
+    empty_db_url: str, db_url: str, tmp_path: Path
+) -> None:
+    """A database migrated at FORMER_LAYOUT (data in both tables, a V1 write pending import) upgrades in one run:
+    the files that were split or renamed are forgotten, their successors applied with what depends on them, and the
+    functions, views, tables, privileges and policies are then exactly those of a fresh install (db_url)."""
+    import subprocess
+
+    root = DB_DIR.parent
+    if (
+        not (root / ".git").exists()
+        or subprocess.run(
+            ["git", "-C", str(root), "cat-file", "-e", f"{FORMER_LAYOUT}^{{commit}}"], capture_output=True
+        ).returncode
+    ):
+        pytest.skip(f"needs the git history (commit {FORMER_LAYOUT[:7]}): a clone, not an export or shallow clone")
+    archive = subprocess.run(["git", "-C", str(root), "archive", FORMER_LAYOUT, "db"], capture_output=True, check=True)
+    subprocess.run(["tar", "-x", "-C", str(tmp_path)], input=archive.stdout, check=True)
+    former = tmp_path / "db"
+    migrate(empty_db_url, former, log=lambda _: None)
+    with psycopg.connect(empty_db_url, autocommit=True) as conn:
+        conn.execute("INSERT INTO public.users (email) VALUES ('ann@example.com')")
+        conn.execute("""SELECT set_config('request.jwt.claims', '{"email": "ann@example.com"}', false)""")
+        conn.execute("""SELECT api.create_checkin('{"mood_today": "v2", "confidence_today": 5}')""")
+        conn.execute(
+            "INSERT INTO public.daily_checkins (user_id, date_submitted, mood_today, confidence_today) "
+            "SELECT id, DATE '2026-01-01', 'v1 pending', 6 FROM public.users"
+        )
+        assert conn.execute("SELECT count(*) FROM public.legacy_checkin_changes").fetchone() == (1,)
+
+    logged: list[str] = []
+    plan = migrate(empty_db_url, DB_DIR, log=logged.append)
+    former_names = {m.name for m in discover_repeatable(former)}
+    current_names = {m.name for m in discover_repeatable(DB_DIR)}
+    assert set(plan.forgotten) == former_names - current_names and plan.forgotten, logged
+    assert {m.name for m in plan.repeatable} >= current_names - former_names
+    assert "views/user_daily_metrics.sql" not in {m.name for m in plan.repeatable}  # unchanged: not rebuilt
+    assert migrate(empty_db_url, DB_DIR, log=lambda _: None).empty
+    with psycopg.connect(empty_db_url) as conn:
+        rows = conn.execute("SELECT name FROM public.schema_migrations WHERE kind = 'repeatable'").fetchall()
+        assert {name for (name,) in rows} == current_names
+        assert conn.execute("SELECT count(*) FROM public.legacy_checkin_changes").fetchone() == (0,)
+        moods = conn.execute("SELECT mood_today FROM public.daily_checkins_legacy ORDER BY mood_today").fetchall()
+        assert moods == [("v1 pending",), ("v2",)]  # the pending V1 write was imported by the new functions
+
+    upgraded, fresh = catalog(empty_db_url), catalog(db_url)
+    assert upgraded.keys() == fresh.keys(), (upgraded.keys() - fresh.keys(), fresh.keys() - upgraded.keys())
+    assert [k for k in fresh if upgraded[k] != fresh[k]] == []
