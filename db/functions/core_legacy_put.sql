@@ -42,9 +42,9 @@ BEGIN
     -- The statement names those columns and nothing else: a column this schema does not know (a deployment's
     -- own) keeps its default, or its value on an update.
     SELECT
-        string_agg(format('%I', k.col), ', '),
-        string_agg(format('%I', k.col), ', ') FILTER (WHERE k.col <> 'id'),
-        string_agg(format('excluded.%I', k.col), ', ') FILTER (WHERE k.col <> 'id')
+        string_agg(format('%I', k.col), ', ' ORDER BY k.col),
+        string_agg(format('%I', k.col), ', ' ORDER BY k.col) FILTER (WHERE k.col <> 'id'),
+        string_agg(format('excluded.%I', k.col), ', ' ORDER BY k.col) FILTER (WHERE k.col <> 'id')
     INTO cols, sets, vals
     FROM jsonb_object_keys(answers || own) AS k (col);
     -- Unanswered: NULL, except in the three NOT NULL columns of the V1 schema ('', 0, 'not tracked').
