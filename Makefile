@@ -34,14 +34,15 @@ venv: $(DEV_STAMP) ## create or refresh .venv with every dependency
 run: $(RUNTIME_STAMP) ## serve the API (embedded PostgreSQL unless DATABASE_URL is set)
 	$(BIN)/novara serve
 
-lint: $(DEV_STAMP) ## ruff, sqlfluff, and squawk on new migrations (db/schema >= 0013)
-	$(BIN)/ruff check gateway novara tests bench conftest.py .ci/squawk.py
-	$(BIN)/ruff format --check gateway novara tests bench conftest.py .ci/squawk.py
+lint: $(DEV_STAMP) ## ruff, sqlfluff, db/'s install order and names (.ci/db_layout.py), squawk on new migrations
+	$(BIN)/ruff check gateway novara tests bench conftest.py .ci/squawk.py .ci/db_layout.py
+	$(BIN)/ruff format --check gateway novara tests bench conftest.py .ci/squawk.py .ci/db_layout.py
 	$(BIN)/sqlfluff lint db --processes 2
+	$(BIN)/python .ci/db_layout.py
 	$(BIN)/python .ci/squawk.py
 
 format: $(DEV_STAMP) ## apply ruff format and sqlfluff fix
-	$(BIN)/ruff format gateway novara tests bench conftest.py
+	$(BIN)/ruff format gateway novara tests bench conftest.py .ci/squawk.py .ci/db_layout.py
 	$(BIN)/sqlfluff fix db --processes 2
 
 test: lint ## lint, then the whole suite (SQL + Python) on a throwaway server

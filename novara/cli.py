@@ -134,6 +134,8 @@ def run_migrations(url: str, cfg: Settings, *, dry_run: bool = False) -> None:
             print("nothing to apply: the database is up to date")
         for m in plan.versioned + plan.repeatable:
             print(f"would apply {m.kind} {m.name}")
+        for name in plan.forgotten:
+            print(f"would forget repeatable {name} (its file is gone)")
     elif plan.empty:
         print("migrations: up to date")
 
@@ -151,6 +153,8 @@ def print_status(url: str, cfg: Settings) -> None:
         at = applied.get(m.name, ("", "", None))[2]
         state = ("changed" if m.name in applied else "pending") if m.name in pending else "applied"
         print(f"{m.kind:<11} {m.name:<50} {state:<9} {at or '-'}")
+    for name in plan.forgotten:  # recorded, but the file is gone: the next run forgets it
+        print(f"{'repeatable':<11} {name:<50} {'gone':<9} {applied[name][2] or '-'}")
 
 
 def cmd_serve(args: argparse.Namespace, cfg: Settings) -> int:

@@ -2,8 +2,7 @@
 -- checkinData) and the caller's profile, chosen by rules (insight_rules micro_checkin / micro_onboarding).
 -- Nothing is stored.
 
--- SECURITY DEFINER: the gateway role has no table privileges; row-level security still applies since the
--- owner novara_definer is not BYPASSRLS.
+-- SECURITY DEFINER: see [definer] in db/README.md
 CREATE OR REPLACE FUNCTION api.create_micro_insight(args jsonb DEFAULT '{}'::jsonb)
 RETURNS jsonb
 LANGUAGE plpgsql
