@@ -97,3 +97,5 @@ COMMENT ON VIEW public.daily_checkins_legacy IS
 'field for psql users. security_invoker: row-level security of the underlying tables applies.';
 
 GRANT SELECT ON public.daily_checkins_legacy TO novara_api, novara_definer, novara_analyst;
+-- security_invoker: whoever reads the view runs core.jsonb_concat_agg (a pure merge of JSON objects).
+GRANT EXECUTE ON FUNCTION core.jsonb_concat_agg(jsonb) TO novara_api, novara_analyst;
