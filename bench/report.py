@@ -224,7 +224,7 @@ def section(result: dict[str, Any]) -> str:
         "",
         *growth_table(result),
         "",
-        "Targets (issue 7):",
+        "Targets:",
         "",
         *targets(result),
         "",

@@ -1,4 +1,4 @@
--- GET /api/checkins/questions (contract 5): the day's personalised check-in questions from the question bank
+-- GET /api/checkins/questions: the day's personalised check-in questions from the question bank
 -- (public.checkin_questions): mood and confidence always, plus one focus dimension (core.focus_dimension).
 
 -- SECURITY DEFINER: see [definer] in db/README.md

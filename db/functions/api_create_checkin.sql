@@ -1,4 +1,4 @@
--- POST /api/checkins (contract 3.2): record today's (or date_submitted's) check-in as events.
+-- POST /api/checkins: record today's (or date_submitted's) check-in as events.
 
 -- SECURITY DEFINER: see [definer] in db/README.md
 CREATE OR REPLACE FUNCTION api.create_checkin(args jsonb DEFAULT '{}'::jsonb)

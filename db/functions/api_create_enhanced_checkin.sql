@@ -1,4 +1,4 @@
--- POST /api/daily-checkin-enhanced (contract 3.2): POST /api/checkins storing checkin_type "enhanced".
+-- POST /api/daily-checkin-enhanced: POST /api/checkins storing checkin_type "enhanced".
 
 -- SECURITY DEFINER: see [definer] in db/README.md
 CREATE OR REPLACE FUNCTION api.create_enhanced_checkin(args jsonb DEFAULT '{}'::jsonb)

@@ -1,4 +1,4 @@
--- POST /api/insights/micro (contract 5): a micro insight personalised from what was sent (onboardingData or
+-- POST /api/insights/micro: a micro insight personalised from what was sent (onboardingData or
 -- checkinData) and the caller's profile, chosen by rules (insight_rules micro_checkin / micro_onboarding).
 -- Nothing is stored.
 

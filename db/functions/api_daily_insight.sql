@@ -1,4 +1,4 @@
--- GET /api/insights/daily (contract 5): the caller's insight of the day, from the rules (public.insight_rules,
+-- GET /api/insights/daily: the caller's insight of the day, from the rules (public.insight_rules,
 -- rule_set 'daily') over the last 7 local days of check-ins, stored in insights and reused only while what it
 -- was computed from is unchanged (core.daily_insight_inputs).
 

@@ -1,4 +1,4 @@
--- DELETE /api/checkins/{id} (contract 3.2): retracts the check-in's events; the date is free again.
+-- DELETE /api/checkins/{id}: retracts the check-in's events; the date is free again.
 
 -- SECURITY DEFINER: see [definer] in db/README.md
 CREATE OR REPLACE FUNCTION api.delete_checkin(args jsonb DEFAULT '{}'::jsonb)

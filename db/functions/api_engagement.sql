@@ -1,4 +1,4 @@
--- GET /api/insights/engagement (contract 5): the caller's own engagement figures, never anyone else's.
+-- GET /api/insights/engagement: the caller's own engagement figures, never anyone else's.
 
 -- SECURITY DEFINER: see [definer] in db/README.md
 CREATE OR REPLACE FUNCTION api.engagement(args jsonb DEFAULT '{}'::jsonb)

@@ -1,4 +1,4 @@
--- GET /api/checkins/{id} (contract 3.2).
+-- GET /api/checkins/{id}.
 
 -- SECURITY DEFINER: see [definer] in db/README.md
 CREATE OR REPLACE FUNCTION api.get_checkin(args jsonb DEFAULT '{}'::jsonb)

@@ -1,4 +1,4 @@
--- POST /api/insights/feedback (contract 5): was an insight the caller was shown helpful?
+-- POST /api/insights/feedback: was an insight the caller was shown helpful?
 
 -- SECURITY DEFINER: see [definer] in db/README.md
 CREATE OR REPLACE FUNCTION api.insight_feedback(args jsonb DEFAULT '{}'::jsonb)

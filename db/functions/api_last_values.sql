@@ -1,4 +1,4 @@
--- GET /api/checkins/last-values (contract 3.2).
+-- GET /api/checkins/last-values.
 
 -- SECURITY DEFINER: see [definer] in db/README.md
 CREATE OR REPLACE FUNCTION api.last_values(args jsonb DEFAULT '{}'::jsonb)

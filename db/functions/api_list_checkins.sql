@@ -1,4 +1,4 @@
--- GET /api/checkins?limit=N (contract 3.2): the caller's live check-ins, newest date_submitted first.
+-- GET /api/checkins?limit=N: the caller's live check-ins, newest date_submitted first.
 
 -- SECURITY DEFINER: see [definer] in db/README.md
 CREATE OR REPLACE FUNCTION api.list_checkins(args jsonb DEFAULT '{}'::jsonb)

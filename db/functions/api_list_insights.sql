@@ -1,4 +1,4 @@
--- GET /api/insights?limit=N (contract 5): the caller's stored insights, newest first.
+-- GET /api/insights?limit=N: the caller's stored insights, newest first.
 
 -- SECURITY DEFINER: see [definer] in db/README.md
 CREATE OR REPLACE FUNCTION api.list_insights(args jsonb DEFAULT '{}'::jsonb)

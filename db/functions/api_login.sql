@@ -12,7 +12,7 @@ SET search_path = pg_catalog
 AS $$
 DECLARE
     body jsonb := coalesce(args, '{}'::jsonb);
-    -- No format check: any string is looked up as given (contract: login's only 400 is a missing email).
+    -- No format check: any string is looked up as given (login's only 400 is a missing email).
     v_email text := core.parse_email(body -> 'email', p_check_format => FALSE);
     v_key text := CASE WHEN jsonb_typeof(body -> 'password_key') = 'string' THEN body ->> 'password_key' END;
     v_given boolean := coalesce(body -> 'password_given' = 'true'::jsonb, v_key IS NOT NULL);

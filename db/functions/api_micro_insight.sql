@@ -1,4 +1,4 @@
--- GET /api/insights/micro (contract 5): a short welcome or encouragement line for the caller, chosen by the
+-- GET /api/insights/micro: a short welcome or encouragement line for the caller, chosen by the
 -- rules of public.insight_rules (rule_set 'micro').
 
 -- SECURITY DEFINER: see [definer] in db/README.md

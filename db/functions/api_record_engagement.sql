@@ -1,4 +1,4 @@
--- POST /api/insights/engagement (contract 5): store one engagement action of the caller with an insight.
+-- POST /api/insights/engagement: store one engagement action of the caller with an insight.
 
 -- SECURITY DEFINER: see [definer] in db/README.md
 CREATE OR REPLACE FUNCTION api.record_engagement(args jsonb DEFAULT '{}'::jsonb)

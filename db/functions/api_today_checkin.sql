@@ -1,4 +1,4 @@
--- GET /api/checkins/today (contract 3.2).
+-- GET /api/checkins/today.
 
 -- SECURITY DEFINER: see [definer] in db/README.md
 CREATE OR REPLACE FUNCTION api.today_checkin(args jsonb DEFAULT '{}'::jsonb)

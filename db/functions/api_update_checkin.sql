@@ -1,4 +1,4 @@
--- PUT /api/checkins/{id} (contract 3.2): partial update, appended to the log as correction events.
+-- PUT /api/checkins/{id}: partial update, appended to the log as correction events.
 
 -- SECURITY DEFINER: see [definer] in db/README.md
 CREATE OR REPLACE FUNCTION api.update_checkin(args jsonb DEFAULT '{}'::jsonb)

@@ -1,4 +1,4 @@
--- GET /api/users/metrics (contract 5): every figure computed from the caller's data (docs/metrics.md).
+-- GET /api/users/metrics: every figure computed from the caller's data (docs/metrics.md).
 
 -- SECURITY DEFINER: see [definer] in db/README.md
 CREATE OR REPLACE FUNCTION api.user_metrics(args jsonb DEFAULT '{}'::jsonb)

@@ -1,5 +1,5 @@
 -- depends: functions/core_checkin_row.sql
--- The V1 check-in item (contract 3.2): {id, fields:{...row...}, ...row...}, the same from both read paths.
+-- The V1 check-in item: {id, fields:{...row...}, ...row...}, the same from both read paths.
 
 CREATE OR REPLACE FUNCTION core.checkin_item(
     p_id uuid,

@@ -1,5 +1,5 @@
 -- depends: functions/core_iso.sql
--- The V1 check-in as JSON (contract 3.2): the row {id, user_id, date_submitted, created_at, updated_at,
+-- The V1 check-in as JSON: the row {id, user_id, date_submitted, created_at, updated_at,
 -- medication_taken, checkin_type, ...every field given}.
 
 CREATE OR REPLACE FUNCTION core.checkin_row(

@@ -93,7 +93,7 @@ CROSS JOIN LATERAL (
 
 COMMENT ON VIEW public.daily_checkins_legacy IS
 'V1 check-ins computed from the event log: one row per live check-in (live_checkins), fields = the V1 '
-'answers verbatim (merged "fields" of its live checkin_v1 events), plus a typed column per contract 3.1 '
+'answers verbatim (merged "fields" of its live checkin_v1 events), plus a typed column per check-in field '
 'field for psql users. security_invoker: row-level security of the underlying tables applies.';
 
 GRANT SELECT ON public.daily_checkins_legacy TO novara_api, novara_definer, novara_analyst;
