@@ -21,6 +21,7 @@ import shlex
 import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -148,7 +149,9 @@ class Barman:
     def run(self, *args: str, check: bool = True) -> int:
         command = [*self.base, *args]
         print(f"$ {shlex.join(command)}", file=self.out, flush=True)
+        started = time.monotonic()
         rc = subprocess.run(command, stdout=self.out, stderr=subprocess.STDOUT).returncode
+        print(f"(barman {args[0]}: exit {rc}, {time.monotonic() - started:.1f} s)", file=self.out, flush=True)
         if check and rc != 0:
             raise BackupError(f"barman {args[0]} failed (exit {rc}); its log: {self.repo.path / 'barman.log'}")
         return rc

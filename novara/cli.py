@@ -298,6 +298,10 @@ def cmd_restore(args: argparse.Namespace, cfg: Settings) -> int:
     target_dir = target_dir.expanduser().resolve()
     if target_dir.exists() and any(target_dir.iterdir()):
         fail(f"{target_dir} exists and is not empty: a restore never overwrites (choose --target-dir)", 2)
+    try:
+        repo.require()
+    except backup_mod.BackupError as err:
+        fail(str(err))
     print(f"restoring to {args.to.isoformat()} into {target_dir}", flush=True)
     try:
         restored = backup_mod.restore(
