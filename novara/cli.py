@@ -14,6 +14,7 @@ import shlex
 import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import NoReturn
@@ -285,7 +286,8 @@ def cmd_backup(args: argparse.Namespace, cfg: Settings) -> int:
                 return backup_mod.now(repo, sys.stdout)
             if args.quick:
                 return backup_mod.check_quick(repo, url, sys.stdout)
-            scratch = args.scratch or embedded.scratch_root()
+            # A full copy of the database: on disk (the temp dir), not in memory, unless told otherwise.
+            scratch = args.scratch or Path(tempfile.gettempdir())
             return backup_mod.check(repo, url, scratch, keep=args.keep, out=sys.stdout)
     except (backup_mod.BackupError, RuntimeError) as err:
         fail(str(err))
@@ -438,7 +440,7 @@ def add_backup_parsers(sub: argparse._SubParsersAction[Parser]) -> None:
     )
     a.add_argument("--repo", type=Path, help=REPO_HELP)
     a.add_argument("--quick", action="store_true", help="only barman check and the stream's lag (no restore)")
-    a.add_argument("--scratch", type=Path, help="where the test restore goes (default /dev/shm or the temp dir)")
+    a.add_argument("--scratch", type=Path, help="where the test restore goes (default: the temp dir, $TMPDIR)")
     a.add_argument("--keep", action="store_true", help="keep the test restore instead of removing it")
 
     p = sub.add_parser(
