@@ -301,6 +301,27 @@ $$;
 -- The rules the matrix must respect, checked from the catalog on their own (so a wrong row in the matrix cannot
 -- hide a breach).
 
+-- The schema's own functions and relations: schemas api, core and public, without the objects of extensions.
+CREATE OR REPLACE FUNCTION tests.own_functions()
+RETURNS SETOF regprocedure
+LANGUAGE sql
+AS $$
+    SELECT p.oid::regprocedure
+    FROM pg_catalog.pg_proc AS p
+    WHERE p.pronamespace IN ('api'::regnamespace, 'core'::regnamespace, 'public'::regnamespace)
+        AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend AS d WHERE d.objid = p.oid AND d.deptype = 'e')
+$$;
+
+CREATE OR REPLACE FUNCTION tests.own_relations()
+RETURNS SETOF regclass
+LANGUAGE sql
+AS $$
+    SELECT c.oid::regclass
+    FROM pg_catalog.pg_class AS c
+    WHERE c.relnamespace IN ('api'::regnamespace, 'core'::regnamespace, 'public'::regnamespace)
+        AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend AS d WHERE d.objid = c.oid AND d.deptype = 'e')
+$$;
+
 -- A function "trusts the claims" when it reads request.jwt.claims or calls what does.
 CREATE OR REPLACE FUNCTION tests.trusts_claims(p regprocedure)
 RETURNS boolean
@@ -317,12 +338,11 @@ AS $$
 DECLARE
     bad text;
 BEGIN
-    SELECT string_agg(p.oid::regprocedure::text, ', ') INTO bad
-    FROM pg_catalog.pg_proc AS p
-    WHERE p.pronamespace IN ('api'::regnamespace, 'core'::regnamespace, 'public'::regnamespace)
-        AND pg_catalog.has_function_privilege('novara_analyst', p.oid, 'EXECUTE')
-        AND (p.provolatile = 'v' OR tests.trusts_claims(p.oid::regprocedure))
-        AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend AS d WHERE d.objid = p.oid AND d.deptype = 'e');
+    SELECT string_agg(f::text, ', ') INTO bad
+    FROM tests.own_functions() AS f
+    INNER JOIN pg_catalog.pg_proc AS p ON f = p.oid
+    WHERE pg_catalog.has_function_privilege('novara_analyst', f, 'EXECUTE')
+        AND (p.provolatile = 'v' OR tests.trusts_claims(f));
     PERFORM tests.assert_eq(bad, NULL, 'functions analysts may execute that write or trust the claims');
     SELECT string_agg(c.oid::regclass::text || ' ' || x.priv, ', ') INTO bad
     FROM pg_catalog.pg_class AS c
@@ -349,21 +369,16 @@ AS $$
 DECLARE
     bad text;
 BEGIN
-    SELECT string_agg(c.oid::regclass::text, ', ') INTO bad
-    FROM pg_catalog.pg_class AS c
-    WHERE c.relnamespace IN ('api'::regnamespace, 'core'::regnamespace, 'public'::regnamespace)
-        AND c.relkind IN ('r', 'p', 'v', 'm', 'S')
-        AND (pg_catalog.has_table_privilege('novara_authenticator', c.oid, 'SELECT')
-            OR pg_catalog.has_any_column_privilege('novara_authenticator', c.oid, 'SELECT'))
-        -- pg_stat_statements' views keep the extension's grant to PUBLIC (statistics; other roles' query texts
-        -- are hidden from whoever is not pg_read_all_stats)
-        AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend AS d WHERE d.objid = c.oid AND d.deptype = 'e');
+    -- (pg_stat_statements' views, an extension's, keep its grant to PUBLIC: statistics, and other roles' query
+    -- texts hidden from whoever is not pg_read_all_stats)
+    SELECT string_agg(r::text, ', ') INTO bad
+    FROM tests.own_relations() AS r
+    WHERE pg_catalog.has_table_privilege('novara_authenticator', r, 'SELECT')
+        OR pg_catalog.has_any_column_privilege('novara_authenticator', r, 'SELECT');
     PERFORM tests.assert_eq(bad, NULL, 'relations the authenticator reads without SET ROLE');
-    SELECT string_agg(p.oid::regprocedure::text, ', ') INTO bad
-    FROM pg_catalog.pg_proc AS p
-    WHERE p.pronamespace IN ('api'::regnamespace, 'core'::regnamespace, 'public'::regnamespace)
-        AND pg_catalog.has_function_privilege('novara_authenticator', p.oid, 'EXECUTE')
-        AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend AS d WHERE d.objid = p.oid AND d.deptype = 'e');
+    SELECT string_agg(f::text, ', ') INTO bad
+    FROM tests.own_functions() AS f
+    WHERE pg_catalog.has_function_privilege('novara_authenticator', f, 'EXECUTE');
     PERFORM tests.assert_eq(bad, NULL, 'functions the authenticator executes without SET ROLE');
     PERFORM tests.assert_eq(
         (SELECT array_agg(g.rolname::text ORDER BY g.rolname)
@@ -409,18 +424,15 @@ AS $$
 DECLARE
     bad text;
 BEGIN
-    SELECT string_agg(p.oid::regprocedure::text, ', ') INTO bad
-    FROM pg_catalog.pg_proc AS p
-    WHERE p.pronamespace IN ('api'::regnamespace, 'core'::regnamespace, 'public'::regnamespace)
-        AND pg_catalog.has_function_privilege('public', p.oid, 'EXECUTE')
-        AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend AS d WHERE d.objid = p.oid AND d.deptype = 'e');
+    SELECT string_agg(f::text, ', ') INTO bad
+    FROM tests.own_functions() AS f
+    WHERE pg_catalog.has_function_privilege('public', f, 'EXECUTE');
     PERFORM tests.assert_eq(bad, NULL, 'functions PUBLIC may execute');
-    SELECT string_agg(p.oid::regprocedure::text, ', ') INTO bad
-    FROM pg_catalog.pg_proc AS p
-    WHERE p.pronamespace IN ('api'::regnamespace, 'core'::regnamespace, 'public'::regnamespace)
-        AND p.prokind <> 'a'  -- an aggregate runs its support functions, which pin theirs
-        AND NOT EXISTS (SELECT 1 FROM unnest(p.proconfig) AS c (setting) WHERE c.setting LIKE 'search\_path=%')
-        AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend AS d WHERE d.objid = p.oid AND d.deptype = 'e');
+    SELECT string_agg(f::text, ', ') INTO bad
+    FROM tests.own_functions() AS f
+    INNER JOIN pg_catalog.pg_proc AS p ON f = p.oid
+    WHERE p.prokind <> 'a'  -- an aggregate runs its support functions, which pin theirs
+        AND NOT EXISTS (SELECT 1 FROM unnest(p.proconfig) AS c (setting) WHERE c.setting LIKE 'search\_path=%');
     PERFORM tests.assert_eq(bad, NULL, 'functions without a pinned search_path');
     PERFORM tests.assert_true(
         (SELECT count(*) FROM pg_catalog.pg_proc AS p WHERE p.prosecdef AND p.pronamespace = 'api'::regnamespace) > 30,
