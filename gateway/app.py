@@ -100,7 +100,9 @@ class BadRequest(Exception):
         self.response = response
 
 
-async def read_json_body(request: Request) -> dict[str, Any]:
+async def read_json_body(request: Request) -> tuple[dict[str, Any], str]:
+    """The body as a JSON object, checked here (an object; no NUL, lone surrogate or deep nesting), and its text as
+    sent, which is what the function receives: the gateway does not write it again."""
     length = request.headers.get("content-length")
     if length and length.isdigit() and int(length) > MAX_BODY:
         raise BadRequest(error(413, "Request body too large (max 64 KiB)", "PAYLOAD_TOO_LARGE"))
@@ -113,12 +115,13 @@ async def read_json_body(request: Request) -> dict[str, Any]:
         chunks.append(chunk)
     raw = b"".join(chunks)
     if not raw.strip():
-        return {}
+        return {}, "{}"
     ctype = request.headers.get("content-type", "application/json").split(";")[0].strip().lower()
     if ctype and ctype != "application/json" and not ctype.endswith("+json"):
         raise BadRequest(error(415, "Content-Type must be application/json", "UNSUPPORTED_MEDIA_TYPE"))
     try:
-        body = jsonx.loads(raw.decode("utf-8"))
+        text = raw.decode("utf-8")
+        body = jsonx.loads(text)
         jsonx.check_depth(body)
     except jsonx.Refused as err:  # too deep, or a string PostgreSQL cannot store: say why
         raise BadRequest(error(400, f"Invalid JSON body: {err}", "INVALID_JSON")) from None
@@ -126,7 +129,7 @@ async def read_json_body(request: Request) -> dict[str, Any]:
         raise BadRequest(error(400, "Invalid JSON body", "INVALID_JSON")) from None
     if not isinstance(body, dict):
         raise BadRequest(error(400, "Invalid JSON body", "INVALID_JSON"))
-    return body
+    return body, text
 
 
 def read_query(request: Request) -> dict[str, Any]:
@@ -174,8 +177,9 @@ async def password_args(
     args["require_password"] = settings.auth_require_password
     kdf: Any = None
     if secret.typed:
-        begin_args = {"email": args.get("email"), "client": client_address(request, settings)}
-        begun = await request.app.state.db.call(LOGIN_BEGIN, begin_args, claims, False)
+        begin_args = jsonx.dumps({"email": args.get("email"), "client": client_address(request, settings)})
+        text, _status = await request.app.state.db.call(LOGIN_BEGIN, begin_args, "{}", claims, False)
+        begun = jsonx.loads(text) if text else None
         args["attempt_id"] = begun.get("attempt_id") if isinstance(begun, dict) else None
         kdf = begun.get("kdf") if isinstance(begun, dict) else None
         args[f"{secret.typed}_given"] = typed is not None
@@ -207,25 +211,34 @@ def endpoint(route: Route) -> Callable[[Request], Awaitable[Response]]:
             return error(503, "This route is not available while USE_SCHEMA_V2=false", "V1_UNAVAILABLE")
         try:
             claims = _claims(route, request)
-            # GET routes take query parameters; the others take a JSON body.
-            args: dict[str, Any] = read_query(request) if route.method == "GET" else await read_json_body(request)
+            # GET routes take query parameters; the others take a JSON body, passed on as sent.
+            if route.method == "GET":
+                args, body = {}, jsonx.dumps(read_query(request))
+            else:
+                args, body = await read_json_body(request)
         except auth.AuthError as err:
             return error(err.status, err.message, err.code)
         except BadRequest as bad:
             return bad.response
-        # A path id holding NUL (which PostgreSQL text cannot) is still just a malformed id: the function's 404.
-        args.update({k: str(v).replace("\x00", "\ufffd") for k, v in request.path_params.items()})
+        # Merged over the body by the call. A path id holding NUL (which PostgreSQL text cannot) is still just a
+        # malformed id: the function's 404.
+        extras: dict[str, Any] = {k: str(v).replace("\x00", "\ufffd") for k, v in request.path_params.items()}
         if key := request.headers.get("idempotency-key"):
-            args["idempotency_key"] = key
+            extras["idempotency_key"] = key
         if route.flag:
-            args["schema_v2_enabled"] = settings.use_schema_v2
+            extras["schema_v2_enabled"] = settings.use_schema_v2
         if route.log and settings.use_schema_v2:
             log.info("🚀 Using Schema V2 for %s", route.log)
         try:
-            if route.password and (refused := await password_args(route.password, request, args, claims)):
-                return refused
+            if route.password:
+                if refused := await password_args(route.password, request, args, claims):
+                    return refused
+                body = jsonx.dumps(args)  # the password fields replaced by what the database keeps
             catalog = await request.app.state.catalog.get()
-            result = await request.app.state.db.call(function, args, claims, catalog.read_only(function))
+            extras_text = jsonx.dumps(extras) if extras else "{}"
+            text, status = await request.app.state.db.call(
+                function, body, extras_text, claims, catalog.read_only(function)
+            )
         except Unavailable as err:
             log.warning("database unavailable: %s", err)
             return error(503, "Database unavailable, please retry", "DATABASE_UNAVAILABLE", RETRY_AFTER)
@@ -233,19 +246,15 @@ def endpoint(route: Route) -> Callable[[Request], Awaitable[Response]]:
             if route.log == CREATION:
                 log.info("❌ Check-in creation error: %s %s", err.sqlstate, err.message)
             return error_from_db(err)
-        if not isinstance(result, dict):
-            log.error("%s returned %r", function, type(result))
+        if text is None or not text.startswith("{"):
+            log.error("%s returned no JSON object", function)
             return error(500, "Internal server error", "INTERNAL_ERROR")
-        status = int(result.pop("_status", route.status))
-        if route.token and isinstance(result.get("user"), dict):
-            user = result["user"]
-            claims_out = {k: user.get(k) for k in ("id", "email", "nickname")}
-            result = {
-                "success": result.get("success", True),
-                "token": auth.sign(request.app.state.jwt_secret, claims_out),
-                **result,
-            }
-        return JSON(result, status_code=status)
+        if route.token and isinstance(user := (result := jsonx.loads(text)).get("user"), dict):
+            # sign-up and login: the answer carries a token for the user it names
+            token = auth.sign(request.app.state.jwt_secret, {k: user.get(k) for k in ("id", "email", "nickname")})
+            return JSON({"success": result.get("success", True), "token": token, **result}, status or route.status)
+        # The function's JSON text as PostgreSQL wrote it, untouched.
+        return Response(text.encode(), status or route.status, media_type="application/json")
 
     handle.__name__ = route.function.replace(".", "_")
     return handle

@@ -30,7 +30,7 @@ from typing import Any
 
 import psycopg
 from psycopg import sql
-from psycopg.types.json import Jsonb, set_json_loads
+from psycopg.types.json import set_json_loads
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
 from . import jsonx
@@ -157,36 +157,49 @@ class Database:
             self.unreachable = True
             raise Unavailable(str(err)) from err
 
-    async def call(self, function: str, args: dict[str, Any], claims: dict[str, Any] | None, read_only: bool) -> Any:
-        """Call one api.* function as the gateway role with the request's claims; return its JSON result."""
+    async def call(
+        self, function: str, body: str, extras: str, claims: dict[str, Any] | None, read_only: bool
+    ) -> tuple[str | None, int | None]:
+        """Call one api.* function as the gateway role with the request's claims. Its argument is the JSON object
+        `body` (the client's, as sent) with the keys of the JSON object `extras` (path parameters, headers) merged
+        over it. Returns the function's JSON result as PostgreSQL wrote it, untouched, and the status it set
+        (core.respond_with), if any."""
         query = call_statement(function, read_only)
         claims_text = json.dumps(claims, separators=(",", ":")) if claims else ""
         try:
             async with self.connection() as conn:
-                cur = await conn.execute(query, (Jsonb(args, dumps=jsonx.dumps), claims_text))
+                cur = await conn.execute(query, (body, extras, claims_text))
                 row = await cur.fetchone()
         except psycopg.Error as err:
             classified = _classify(err)
             if isinstance(classified, Unavailable):
                 self.unreachable = True
             raise classified from err
-        return row[0] if row else None
+        if row is None:
+            return None, None
+        return row[0], int(row[1]) if row[1] else None
 
 
-_CALL = sql.SQL("SELECT {}.{}(%s::jsonb) FROM (SELECT set_config('request.jwt.claims', %s, true) OFFSET 0) AS s")
-_READ_ONLY_CALL = sql.SQL(
-    "SELECT {}.{}(%s::jsonb) FROM (SELECT set_config('request.jwt.claims', %s, true), "
-    "set_config('transaction_read_only', 'on', true) OFFSET 0) AS s"
-)
+# The call: the claims (and read-only mode) first, in a fenced subquery; then the function; then the status it set.
+_CALL = """
+SELECT r.body::text, current_setting('response.status', true)
+FROM (
+    SELECT {}.{}(%s::jsonb || %s::jsonb) AS body
+    FROM (SELECT set_config('request.jwt.claims', %s, true){} OFFSET 0) AS s
+    OFFSET 0
+) AS r
+"""
+_READ_ONLY = ", set_config('transaction_read_only', 'on', true)"
 
 
 def call_statement(function: str, read_only: bool) -> sql.Composed:
-    """The one statement of a call: `function` (schema.name) with parameters (args jsonb, claims text). The novara
-    selftest makes its calls with it too, so a psql-side check exercises exactly what the gateway runs."""
+    """The one statement of a call: `function` (schema.name) with parameters (body jsonb text, extras jsonb text,
+    claims text), answering (result text, status). The novara selftest makes its calls with it too, so a psql-side
+    check exercises exactly what the gateway runs."""
     if not _FUNCTION.match(function):
         raise ValueError(f"not a function name: {function!r}")
     schema, name = function.split(".")
-    return (_READ_ONLY_CALL if read_only else _CALL).format(sql.Identifier(schema), sql.Identifier(name))
+    return sql.SQL(_CALL).format(sql.Identifier(schema), sql.Identifier(name), sql.SQL(_READ_ONLY if read_only else ""))
 
 
 def _classify(err: psycopg.Error) -> Exception:

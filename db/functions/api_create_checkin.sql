@@ -44,4 +44,4 @@ COMMENT ON FUNCTION api.create_checkin(jsonb) IS
 'POST /api/checkins: args = the V1 check-in fields (+ optional date_submitted, checkin_type). 201 {success, '
 'checkin (read back), message[, sentiment_analysis]}. NV400 invalid field; NV409 CHECKIN_EXISTS with '
 'existing_checkin when the date already has a live check-in. args.idempotency_key (Idempotency-Key): a replay '
-'with the same body returns the original response with _status 200, another body NV409 IDEMPOTENCY_CONFLICT.';
+'with the same body returns the original response with status 200, another body NV409 IDEMPOTENCY_CONFLICT.';

@@ -176,4 +176,4 @@ COMMENT ON FUNCTION api.create_event(jsonb) IS
 'ahead, >= 2000-01-01), correlation_id?, related_event_id?, action? record|correct|retract, idempotency_key?}. '
 'correct/retract need a live event of the caller (404, 409 if already superseded) and inherit its type, '
 'subtype, correlation_id and occurred_at/local_date unless given. 201 {success, event, schema_version}; '
-'same Idempotency-Key + same body -> the original event with _status 200; other body -> NV409.';
+'same Idempotency-Key + same body -> the original event with status 200; other body -> NV409.';

@@ -42,13 +42,14 @@ BEGIN
         PERFORM core.fail(409, 'Idempotency-Key reuse with a different request', 'IDEMPOTENCY_CONFLICT',
             jsonb_build_object('checkin_id', prior.checkin_id));
     END IF;
-    RETURN prior.response || '{"_status": 200}'::jsonb;
+    PERFORM core.respond_with(200);  -- a replay: the original answer, 200 rather than the route's 201
+    RETURN prior.response;
 END
 $$;
 
 COMMENT ON FUNCTION core.checkin_idempotency_claim(uuid, jsonb) IS
 'For a check-in creation with args.idempotency_key: NULL when there is no key or this transaction has just '
-'claimed it (create, then core.checkin_idempotency_store); the original response with _status 200 when the '
+'claimed it (create, then core.checkin_idempotency_store); the original response (status 200) when the '
 'user already used it with the same body (hash of args without the key); NV409 IDEMPOTENCY_CONFLICT '
 '(checkin_id) with another body; NV400 when the key is not a 1-200 character string.';
 

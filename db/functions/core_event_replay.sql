@@ -18,11 +18,11 @@ BEGIN
         PERFORM core.fail(409, 'Idempotency-Key reuse with a different request', 'IDEMPOTENCY_CONFLICT',
             jsonb_build_object('event_id', v_prior.id));
     END IF;
-    RETURN jsonb_build_object('success', TRUE, 'event', core.event_json(v_prior), 'schema_version', 'v2',
-        '_status', 200);
+    PERFORM core.respond_with(200);  -- a replay: the original event, 200 rather than the route's 201
+    RETURN jsonb_build_object('success', TRUE, 'event', core.event_json(v_prior), 'schema_version', 'v2');
 END
 $$;
 
 COMMENT ON FUNCTION core.event_replay(uuid, text, text) IS
-'The user''s event recorded with Idempotency-Key p_key: the replay {success, event, schema_version, _status: 200} '
+'The user''s event recorded with Idempotency-Key p_key: the replay {success, event, schema_version} (status 200) '
 'when its request hash is p_hash, NV409 IDEMPOTENCY_CONFLICT (event_id) when not; NULL when there is none.';

@@ -77,3 +77,20 @@ COMMENT ON FUNCTION tests.as_superuser() IS
 GRANT USAGE ON SCHEMA tests TO novara_api;
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA tests TO novara_api;
 ALTER DEFAULT PRIVILEGES IN SCHEMA tests GRANT EXECUTE ON FUNCTIONS TO novara_api;
+
+-- The HTTP status the last api call set (core.respond_with), or NULL when it kept the route's own; read once: the
+-- setting is cleared, so the next call is seen on its own.
+CREATE OR REPLACE FUNCTION tests.took_status()
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog
+AS $$
+DECLARE
+    v text := nullif(current_setting('response.status', TRUE), '');
+BEGIN
+    PERFORM set_config('response.status', '', TRUE);
+    RETURN v::integer;
+END
+$$;
+COMMENT ON FUNCTION tests.took_status() IS
+'The response.status the last api call set (NULL: the route''s own status), then cleared.';

@@ -25,15 +25,16 @@ DECLARE
     before jsonb;
 BEGIN
     first := api.create_checkin(body);
-    PERFORM tests.assert_true(NOT first ? '_status', 'the first answer keeps the route status (201)');
+    PERFORM tests.assert_eq(tests.took_status(), NULL::integer, 'the first answer keeps the route status (201)');
     before := tests.idem_counts(uid);
     PERFORM tests.assert_json_eq(before, '{"events": 3, "live": 1, "daily": 1, "keys": 1}');
     again := api.create_checkin(body);
-    PERFORM tests.assert_eq(again ->> '_status', '200');
-    PERFORM tests.assert_json_eq(again - '_status', first);
+    PERFORM tests.assert_eq(tests.took_status(), 200);
+    PERFORM tests.assert_json_eq(again, first);
     -- Key order in the body does not matter (jsonb), and the replay writes nothing.
     again := api.create_checkin(jsonb_build_object('idempotency_key', 'k-1') || (body - 'idempotency_key'));
-    PERFORM tests.assert_json_eq(again - '_status', first);
+    PERFORM tests.assert_json_eq(again, first);
+    PERFORM tests.assert_eq(tests.took_status(), 200);
     PERFORM tests.assert_json_eq(tests.idem_counts(uid), before);
     PERFORM tests.assert_eq(
         (SELECT k.checkin_id::text FROM public.checkin_idempotency AS k WHERE k.user_id = uid), first #>> '{checkin,id}'
@@ -82,12 +83,14 @@ BEGIN
     ra := api.create_enhanced_checkin(body);
     PERFORM tests.as_user('idem-b@x.io');
     rb := api.create_enhanced_checkin(body);
-    PERFORM tests.assert_true(NOT rb ? '_status', 'another user''s key is not a replay');
+    PERFORM tests.assert_eq(tests.took_status(), NULL::integer, 'another user''s key is not a replay');
     PERFORM tests.assert_true(ra #>> '{checkin,id}' <> rb #>> '{checkin,id}', 'two check-ins');
     PERFORM tests.assert_eq(rb #>> '{checkin,checkin_type}', 'enhanced');
-    PERFORM tests.assert_json_eq(api.create_enhanced_checkin(body) - '_status', rb);
+    PERFORM tests.assert_json_eq(api.create_enhanced_checkin(body), rb);
+    PERFORM tests.assert_eq(tests.took_status(), 200);
     PERFORM tests.as_user('idem-a@x.io');
-    PERFORM tests.assert_json_eq(api.create_enhanced_checkin(body) - '_status', ra);
+    PERFORM tests.assert_json_eq(api.create_enhanced_checkin(body), ra);
+    PERFORM tests.assert_eq(tests.took_status(), 200);
     PERFORM tests.assert_json_eq(tests.idem_counts(a), '{"events": 1, "live": 1, "daily": 1, "keys": 1}');
     PERFORM tests.assert_json_eq(tests.idem_counts(b), '{"events": 1, "live": 1, "daily": 1, "keys": 1}');
 END
@@ -110,7 +113,7 @@ BEGIN
     PERFORM tests.assert_eq((SELECT count(*) FROM public.checkin_idempotency AS k WHERE k.user_id = uid), 0::bigint);
     r := api.create_checkin('{"mood_today": "ok", "confidence_today": 5, "date_submitted": "2026-03-02",
         "idempotency_key": "retry"}');
-    PERFORM tests.assert_true(NOT r ? '_status', 'created');
+    PERFORM tests.assert_eq(tests.took_status(), NULL::integer, 'created');
     PERFORM tests.assert_eq(r #>> '{checkin,date_submitted}', '2026-03-02');
     -- A malformed key is refused before anything else.
     PERFORM tests.assert_raises($q$SELECT api.create_checkin('{"mood_today": "ok", "confidence_today": 5,
@@ -135,7 +138,8 @@ DECLARE
 BEGIN
     first := api.create_checkin(body);
     PERFORM api.delete_checkin(jsonb_build_object('id', first #>> '{checkin,id}'));
-    PERFORM tests.assert_json_eq(api.create_checkin(body), first || '{"_status": 200}');
+    PERFORM tests.assert_json_eq(api.create_checkin(body), first);
+    PERFORM tests.assert_eq(tests.took_status(), 200);
     PERFORM tests.assert_eq((SELECT count(*) FROM public.live_checkins AS c WHERE c.user_id = uid), 0::bigint);
 END
 $$;
@@ -154,14 +158,16 @@ DECLARE
     r2 jsonb;
 BEGIN
     r1 := api.v1_create_checkin(v1_body);
-    PERFORM tests.assert_true(NOT r1 ? '_status', 'created in V1 mode');
-    PERFORM tests.assert_json_eq(api.v1_create_checkin(v1_body), r1 || '{"_status": 200}');
+    PERFORM tests.assert_eq(tests.took_status(), NULL::integer, 'created in V1 mode');
+    PERFORM tests.assert_json_eq(api.v1_create_checkin(v1_body), r1);
+    PERFORM tests.assert_eq(tests.took_status(), 200);
     PERFORM tests.assert_raises($q$SELECT api.v1_create_checkin('{"mood_today": "x", "confidence_today": 4,
         "idempotency_key": "v1"}')$q$, 'NV409', 'Idempotency-Key reuse with a different request');
     PERFORM tests.assert_eq((SELECT count(*) FROM public.daily_checkins AS d WHERE d.user_id = uid), 1::bigint);
 
     -- Flip to V2: the retry is recognised; the V1 check-in is imported once (2 events), not created twice.
-    PERFORM tests.assert_json_eq(api.create_checkin(v1_body), r1 || '{"_status": 200}');
+    PERFORM tests.assert_json_eq(api.create_checkin(v1_body), r1);
+    PERFORM tests.assert_eq(tests.took_status(), 200);
     PERFORM tests.assert_json_eq(tests.idem_counts(uid), '{"events": 2, "live": 1, "daily": 1, "keys": 1}');
     PERFORM tests.assert_eq(
         (SELECT c.id::text FROM public.live_checkins AS c WHERE c.user_id = uid), r1 #>> '{checkin,id}'
@@ -169,7 +175,9 @@ BEGIN
 
     -- A V2 write, then back to V1: its retry is recognised there too.
     r2 := api.create_checkin(v2_body);
-    PERFORM tests.assert_json_eq(api.v1_create_checkin(v2_body), r2 || '{"_status": 200}');
+    PERFORM tests.assert_eq(tests.took_status(), NULL::integer);
+    PERFORM tests.assert_json_eq(api.v1_create_checkin(v2_body), r2);
+    PERFORM tests.assert_eq(tests.took_status(), 200);
     PERFORM tests.assert_json_eq(tests.idem_counts(uid), '{"events": 3, "live": 2, "daily": 2, "keys": 2}');
     PERFORM tests.assert_eq((SELECT count(*) FROM public.legacy_checkin_changes AS l WHERE l.user_id = uid), 0::bigint);
 END
@@ -185,9 +193,8 @@ BEGIN
     PERFORM tests.as_gateway('{"email": "idem6@x.io"}');
     PERFORM tests.assert_raises('SELECT count(*) FROM public.checkin_idempotency', '42501');
     -- Through the API it works as the gateway role (replay).
-    PERFORM tests.assert_eq(
-        api.create_checkin('{"mood_today": "ok", "confidence_today": 5, "idempotency_key": "p"}') ->> '_status', '200'
-    );
+    PERFORM api.create_checkin('{"mood_today": "ok", "confidence_today": 5, "idempotency_key": "p"}');
+    PERFORM tests.assert_eq(tests.took_status(), 200);
     PERFORM tests.as_superuser();
     PERFORM tests.assert_true(
         (SELECT c.relrowsecurity AND c.relforcerowsecurity FROM pg_class AS c

@@ -229,7 +229,7 @@ BEGIN
         "event_data": {"mood": "confident", "confidence": 9, "note": "Great day!"}, "user_id": "ignored"}');
     PERFORM tests.assert_eq(res ->> 'success', 'true');
     PERFORM tests.assert_eq(res ->> 'schema_version', 'v2');
-    PERFORM tests.assert_true(NOT res ? '_status', 'a new event has no _status override (201)');
+    PERFORM tests.assert_eq(tests.took_status(), NULL::integer, 'a new event keeps the route''s status (201)');
     ev := res -> 'event';
     SELECT e.* INTO r FROM public.health_events AS e WHERE e.id = (ev ->> 'id')::uuid;
     PERFORM tests.assert_eq(r.user_id, uid, 'stored for the caller');
@@ -339,11 +339,11 @@ BEGIN
     PERFORM tests.make_user('bob@example.com');
     PERFORM tests.as_user('ann@example.com');
     first := api.create_event(body);
-    PERFORM tests.assert_true(NOT first ? '_status');
+    PERFORM tests.assert_eq(tests.took_status(), NULL::integer);
     -- same key, same body (keys in another order): the original event, status 200
     again := api.create_event('{"idempotency_key": "k-1", "occurred_at": "2026-11-20T10:00:00Z",
         "event_data": {"status": "taken"}, "event_type": "medication"}');
-    PERFORM tests.assert_eq((again ->> '_status')::integer, 200);
+    PERFORM tests.assert_eq(tests.took_status(), 200);
     PERFORM tests.assert_json_eq(again -> 'event', first -> 'event', 'the original event');
     PERFORM tests.assert_eq((SELECT count(*) FROM public.health_events), 1::bigint);
     PERFORM tests.assert_eq(
@@ -365,7 +365,7 @@ BEGIN
     PERFORM tests.assert_true(other -> 'event' ->> 'id' <> first -> 'event' ->> 'id');
     PERFORM tests.as_user('bob@example.com');
     other := api.create_event(body);
-    PERFORM tests.assert_true(NOT other ? '_status', 'bob''s first use of k-1 creates');
+    PERFORM tests.assert_eq(tests.took_status(), NULL::integer, 'bob''s first use of k-1 creates');
     PERFORM tests.assert_eq(
         (SELECT count(*) FROM public.health_events WHERE idempotency_key = 'k-1'), 2::bigint
     );

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 
 import jwt
@@ -143,14 +144,19 @@ def test_read_only_routes_cannot_write(gateway_url: str) -> None:
         db = Database(gateway_url, 2)
         await db.open()
         try:
-            await db.call("api.signup", {"email": "ro@example.com"}, None, read_only=False)
+            await db.call("api.signup", '{"email": "ro@example.com"}', "{}", None, read_only=False)
             claims = {"email": "ro@example.com"}
-            body = {"event_type": "note", "event_data": {"text": "x"}}
+            body = '{"event_type": "note", "event_data": {"text": "x"}}'
             with pytest.raises(CallError) as err:
-                await db.call("api.create_event", body, claims, read_only=True)
+                await db.call("api.create_event", body, "{}", claims, read_only=True)
             assert err.value.sqlstate == "25006"  # read_only_sql_transaction
-            created = await db.call("api.create_event", body, claims, read_only=False)
-            assert created["success"] is True
+            text, status = await db.call("api.create_event", body, "{}", claims, read_only=False)
+            assert json.loads(text or "{}")["success"] is True and status is None
+            # the same key again: the original event, and the status the function set (core.respond_with)
+            keyed = '{"idempotency_key": "k1"}'
+            first, _ = await db.call("api.create_event", body, keyed, claims, read_only=False)
+            again, status = await db.call("api.create_event", body, keyed, claims, read_only=False)
+            assert again == first and status == 200
         finally:
             await db.close()
 
