@@ -6,6 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 RUNTIME_STAMP := $(VENV)/.installed-runtime
 DEV_STAMP     := $(VENV)/.installed-dev
+BENCH_STAMP   := $(VENV)/.installed-bench
 
 .DEFAULT_GOAL := help
 .PHONY: help run test lint format test-sql test-py migrate migrate-status psql db-url db-stop token clean venv \
@@ -25,8 +26,13 @@ $(RUNTIME_STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q --disable-pip-version-check -e .
 	@touch $@
 
+# The tests draw the benchmark's charts too (bench/tests), so the dev venv has the bench extra.
 $(DEV_STAMP): pyproject.toml $(RUNTIME_STAMP)
-	$(BIN)/python -m pip install -q --disable-pip-version-check -e '.[dev]'
+	$(BIN)/python -m pip install -q --disable-pip-version-check -e '.[dev,bench]'
+	@touch $@
+
+$(BENCH_STAMP): pyproject.toml $(RUNTIME_STAMP)
+	$(BIN)/python -m pip install -q --disable-pip-version-check -e '.[bench]'
 	@touch $@
 
 venv: $(DEV_STAMP) ## create or refresh .venv with every dependency
@@ -90,10 +96,10 @@ smoke: $(RUNTIME_STAMP) ## check a running gateway over HTTP: make smoke URL=htt
 	@$(BIN)/novara smoke $(if $(URL),--url "$(URL)")
 
 .PHONY: bench bench-large
-bench: $(RUNTIME_STAMP) ## benchmark every route, direct (pgbench) vs gateway (wrk), small data set (~3 min; SIZE=medium)
+bench: $(BENCH_STAMP) ## benchmark every route, direct (pgbench) vs gateway (wrk), small data set (~3 min; SIZE=medium)
 	$(BIN)/python -m bench --size $(or $(SIZE),small)
 
-bench-large: $(RUNTIME_STAMP) ## the benchmark on the large data set (>= 10 million events; long, opt-in)
+bench-large: $(BENCH_STAMP) ## the benchmark on the large data set (>= 10 million events; long, opt-in)
 	$(BIN)/python -m bench --size large
 
 clean: ## remove .venv (the data in .data/ is kept)

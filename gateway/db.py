@@ -84,6 +84,8 @@ class Database:
         self.url = url
         # True from a failed connection attempt (or a connection lost mid-call) until a connection works again.
         self.unreachable = False
+        # Requests that got no connection within their wait (each answered 503): /metrics reports it.
+        self.timeouts = 0
         # When each connection was last handed back (monotonic seconds): a connection idle longer is pinged.
         self._returned: weakref.WeakKeyDictionary[psycopg.AsyncConnection[Any], float] = weakref.WeakKeyDictionary()
         self.pool = AsyncConnectionPool(
@@ -124,6 +126,7 @@ class Database:
             # Waits in slices: a request queued before an attempt failed gives up then, not POOL_WAIT_S later.
             remaining = started + (UNREACHABLE_WAIT_S if self.unreachable else POOL_WAIT_S) - time.monotonic()
             if remaining <= 0:
+                self.timeouts += 1
                 raise Unavailable("no database connection available")
             try:
                 conn = await self.pool.getconn(timeout=min(remaining, UNREACHABLE_WAIT_S))

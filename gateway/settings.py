@@ -84,6 +84,12 @@ class Settings:
     # NOVARA_AUTHENTICATOR_PASSWORD: `novara migrate` sets it as novara_authenticator's password after migrating (for
     # deployments that script the set-up, e.g. docker-compose); unset: the password is left alone.
     authenticator_password: str | None = None
+    # LOG_FORMAT: `text` (default: one human line per request, `GET /api/checkins 200 8.4ms`) or `json` (one JSON
+    # object per line: time, level, message; request lines add method, route template, status, ms, request_id).
+    log_format: str = "text"
+    # METRICS_TOKEN: when set, GET /metrics wants `Authorization: Bearer <METRICS_TOKEN>` (401 without, 403 wrong);
+    # unset, /metrics is open like /api/health (it holds no user data: route templates and counts only).
+    metrics_token: str | None = None
 
     @property
     def owner_url(self) -> str | None:
@@ -101,6 +107,16 @@ class Settings:
     @property
     def pgdata(self) -> Path:
         return self.data_dir / "pg"
+
+
+LOG_FORMATS = ("text", "json")
+
+
+def parse_log_format(raw: str | None) -> str:
+    value = (raw or "").strip().lower() or "text"
+    if value not in LOG_FORMATS:
+        raise SettingsError(f"LOG_FORMAT must be one of {'|'.join(LOG_FORMATS)}, got {raw!r}")
+    return value
 
 
 def load(env: Mapping[str, str] | None = None) -> Settings:
@@ -134,6 +150,8 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
         auth_trust_x_forwarded_for=parse_flag(
             "AUTH_TRUST_X_FORWARDED_FOR", env.get("AUTH_TRUST_X_FORWARDED_FOR"), False
         ),
+        log_format=parse_log_format(env.get("LOG_FORMAT")),
+        metrics_token=env.get("METRICS_TOKEN") or None,
     )
 
 

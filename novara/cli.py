@@ -12,11 +12,11 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import NoReturn
 
-from gateway import auth
+from gateway import auth, logs
 from gateway import settings as settings_mod
 from gateway.db import AUTHENTICATOR, GATEWAY_ROLE
 from gateway.settings import Settings, SettingsError
@@ -91,7 +91,9 @@ def refuse_powerful(cfg: Settings, login: Login, *, warn: bool = True) -> list[s
                 f"MIGRATION_DATABASE_URL to the owner's (docs/roles.md), or NOVARA_ALLOW_POWERFUL_LOGIN=true"
             )
         if warn:
-            print(f"⚠️  serving as {login.role}, which should not serve requests: {why} (NOVARA_ALLOW_POWERFUL_LOGIN)")
+            logs.say(
+                f"⚠️  serving as {login.role}, which should not serve requests: {why} (NOVARA_ALLOW_POWERFUL_LOGIN)"
+            )
     return login.powers
 
 
@@ -115,12 +117,12 @@ def require_up_to_date(url: str, cfg: Settings) -> None:
         )
 
 
-def run_migrations(url: str, cfg: Settings, *, dry_run: bool = False) -> None:
+def run_migrations(url: str, cfg: Settings, *, dry_run: bool = False, say: Callable[[str], None] = print) -> None:
     import psycopg
     from psycopg import sql
 
     with psycopg.connect(url, autocommit=True) as conn:
-        migrator = Migrator(conn, db_dir(cfg), log=lambda line: print(line, flush=True))
+        migrator = Migrator(conn, db_dir(cfg), log=say)
         plan = migrator.run(dry_run=dry_run)
         if cfg.authenticator_password and not dry_run:
             conn.execute(
@@ -128,14 +130,14 @@ def run_migrations(url: str, cfg: Settings, *, dry_run: bool = False) -> None:
                     sql.Identifier(AUTHENTICATOR), sql.Literal(cfg.authenticator_password)
                 )
             )
-            print(f"{AUTHENTICATOR}: password set (NOVARA_AUTHENTICATOR_PASSWORD)")
+            say(f"{AUTHENTICATOR}: password set (NOVARA_AUTHENTICATOR_PASSWORD)")
     if dry_run:
         if plan.empty:
             print("nothing to apply: the database is up to date")
         for m in plan.versioned + plan.repeatable:
             print(f"would apply {m.kind} {m.name}")
     elif plan.empty:
-        print("migrations: up to date")
+        say("migrations: up to date")
 
 
 def print_status(url: str, cfg: Settings) -> None:
@@ -159,18 +161,20 @@ def cmd_serve(args: argparse.Namespace, cfg: Settings) -> int:
     host = args.host or cfg.host
     port = cfg.port if args.port is None else args.port
     secret = settings_mod.ensure_jwt_secret(cfg)
+    logs.configure(cfg.log_format)  # LOG_FORMAT=json: every line of `serve` is a JSON object, from here on
     with _server(cfg) as server:
         warned = False
         if server is not None:  # make run: migrate as the embedded server's superuser, serve as the authenticator
             owner = owner_url(cfg, server)
-            run_migrations(owner, cfg)
+            run_migrations(owner, cfg, say=logs.say)
             url = authenticator_url(cfg, server, owner)
         else:
             url = cfg.database_url or ""
             if cfg.migration_database_url:  # the owner migrates; the gateway's login is checked below
-                run_migrations(cfg.migration_database_url, cfg)
+                run_migrations(cfg.migration_database_url, cfg, say=logs.say)
             elif warned := bool(refuse_powerful(cfg, inspect_login(url))):
-                run_migrations(url, cfg)  # allowed by the override: a login that owns the schema migrates it
+                # allowed by the override: a login that owns the schema migrates it
+                run_migrations(url, cfg, say=logs.say)
             else:  # a login with no power cannot migrate: it checks that nothing is pending
                 require_serving(inspect_login(url))
                 require_up_to_date(url, cfg)
@@ -180,7 +184,7 @@ def cmd_serve(args: argparse.Namespace, cfg: Settings) -> int:
         # Ctrl-C: uvicorn shuts down gracefully, then re-raises; the database server stops below.
         with contextlib.suppress(KeyboardInterrupt):
             serve(cfg, url, secret, host=host, port=port, workers=args.workers)
-    print("Novara API stopped", flush=True)
+    logs.say("Novara API stopped")
     return 0
 
 
