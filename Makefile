@@ -10,7 +10,7 @@ BENCH_STAMP   := $(VENV)/.installed-bench
 
 .DEFAULT_GOAL := help
 .PHONY: help run test lint format test-sql test-py migrate migrate-status psql db-url db-stop token clean venv \
-        check-metrics refresh-metrics selftest smoke test-reliability api-docs
+        check-metrics refresh-metrics monitor selftest smoke test-reliability api-docs
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -85,6 +85,9 @@ check-metrics: $(RUNTIME_STAMP) ## report the metrics views (exit 1: a view is m
 
 refresh-metrics: $(RUNTIME_STAMP) ## refresh the metrics views, print each one's duration
 	@$(BIN)/novara refresh-metrics
+
+monitor: $(RUNTIME_STAMP) ## the guide's monitoring in one place: events/min, metrics freshness, top api functions
+	@$(BIN)/novara monitor
 
 selftest: $(RUNTIME_STAMP) ## exercise every api function as a throwaway user, rolled back (exit 1: a step failed)
 	@$(BIN)/novara selftest

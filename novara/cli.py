@@ -1,7 +1,7 @@
 """`novara`: the command-line tool the Makefile calls.
 
 serve, migrate, db-url, db-stop, psql, token; and the support commands of docs/operations.md:
-check-metrics, refresh-metrics, selftest, smoke.
+check-metrics, refresh-metrics, monitor, selftest, smoke, api-docs.
 """
 
 from __future__ import annotations
@@ -250,6 +250,13 @@ def cmd_refresh_metrics(args: argparse.Namespace, cfg: Settings) -> int:
         return refresh_metrics(url, sys.stdout)
 
 
+def cmd_monitor(args: argparse.Namespace, cfg: Settings) -> int:
+    from .monitor import monitor
+
+    with database(cfg) as url:
+        return monitor(url, sys.stdout, as_json=args.json)
+
+
 def cmd_selftest(args: argparse.Namespace, cfg: Settings) -> int:
     from .selftest import selftest
 
@@ -329,6 +336,14 @@ def build_parser() -> Parser:
         help="refresh the metrics views (SELECT public.refresh_user_metrics(true))",
         description="Prints each view's duration; exit 1 with the error when the refresh fails.",
     )
+    p = sub.add_parser(
+        "monitor",
+        help="the guide's monitoring in one place: events per minute, metrics freshness, top api functions",
+        description="Reads core.monitoring() as the owner: events recorded in the last minute/5 minutes/hour, each "
+        "metrics view's last refresh, the api.* functions with the most total time in pg_stat_statements (where "
+        "loaded), the gateway's connections, the audit's reads of the last day. Exit 1 if the database cannot be read.",
+    )
+    p.add_argument("--json", action="store_true", help="print the document core.monitoring() returns")
     sub.add_parser(
         "selftest",
         help="exercise the api functions as a throwaway user in one transaction, rolled back",
@@ -384,6 +399,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "check-metrics": cmd_check_metrics,
             "refresh-metrics": cmd_refresh_metrics,
             "selftest": cmd_selftest,
+            "monitor": cmd_monitor,
             "smoke": cmd_smoke,
             "api-docs": cmd_api_docs,
         }[args.command]

@@ -19,6 +19,7 @@ CREATE TABLE public.data_access_log (
 );
 CREATE INDEX data_access_log_subject ON public.data_access_log (subject_id, read_at);
 CREATE INDEX data_access_log_reader ON public.data_access_log (reader, read_at);
+CREATE INDEX data_access_log_read_at ON public.data_access_log (read_at);
 
 COMMENT ON TABLE public.data_access_log IS
 'Reads of per-user rows outside the person''s own requests (docs/audit.md): one row per reading transaction, '

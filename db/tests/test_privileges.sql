@@ -184,9 +184,12 @@ AS $$
         -- core.note_access: the audit's recorder (docs/audit.md), definer so that readers append without writing
         ('novara_definer', 'OWNER', ARRAY['api.%', 'core.forget_login_attempts()', 'core.note_access(text, uuid)'],
             NULL),
-        -- core.export_user is a DBA's, like core.erase_user
+        -- core.export_user is a DBA's, like core.erase_user; so is core.monitoring (novara monitor)
         ('novara_definer', 'EXECUTE', ARRAY['api.%', 'core.%'],
-            ARRAY['core.erase_user(uuid, text)', 'core.forget_login_attempts()', 'core.export_user(uuid, text)']),
+            ARRAY[
+                'core.erase_user(uuid, text)', 'core.forget_login_attempts()', 'core.export_user(uuid, text)',
+                'core.monitoring(integer)'
+            ]),
         ('novara_definer', 'DEFAULT EXECUTE ON FUNCTIONS', ARRAY['(owner) in core'], NULL),
         ('novara_definer', 'SELECT', ARRAY[
             'public.users', 'public.user_profiles', 'public.health_events', 'public.live_checkins', 'public.insights',
