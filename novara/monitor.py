@@ -22,11 +22,13 @@ def report(url: str) -> dict[str, Any]:
 
 def render(doc: dict[str, Any], out: TextIO) -> None:
     events = doc["events"]
+    total = events["total_estimate"]
+    size = f"~{total} in the log" if total is not None else "log size not estimated yet (ANALYZE)"
     print(f"novara monitor, {doc['generated_at']}", file=out)
     print(
         f"events: {events['per_minute_last_hour']}/min over the last hour ({events['last_minute']} in the last "
         f"minute, {events['last_5_minutes']} in 5 minutes, {events['last_hour']} in the hour); "
-        f"~{events['total_estimate']} in the log; latest recorded {events['latest_recorded_at'] or 'never'}",
+        f"{size}; latest recorded {events['latest_recorded_at'] or 'never'}",
         file=out,
     )
     for view, state in doc["metrics_views"].items():

@@ -53,7 +53,8 @@ BEGIN
         -- recorded: an index scan of the newest rows, not the whole log.
         'events', (
             SELECT jsonb_build_object(
-                'total_estimate', (SELECT c.reltuples::bigint FROM pg_catalog.pg_class AS c
+                -- the planner's estimate (-1, i.e. null here, until the table was first analyzed)
+                'total_estimate', (SELECT nullif(c.reltuples, -1)::bigint FROM pg_catalog.pg_class AS c
                     WHERE c.oid = 'public.health_events'::regclass),
                 'last_minute', count(*) FILTER (WHERE w.recorded_at > clock_timestamp() - interval '1 minute'),
                 'last_5_minutes', count(*) FILTER (WHERE w.recorded_at > clock_timestamp() - interval '5 minutes'),
