@@ -7,10 +7,11 @@ BIN    := $(VENV)/bin
 RUNTIME_STAMP := $(VENV)/.installed-runtime
 DEV_STAMP     := $(VENV)/.installed-dev
 BENCH_STAMP   := $(VENV)/.installed-bench
+BACKUP_STAMP  := $(VENV)/.installed-backup
 
 .DEFAULT_GOAL := help
 .PHONY: help run test lint format test-sql test-py migrate migrate-status psql db-url db-stop token clean venv \
-        check-metrics refresh-metrics monitor selftest smoke test-reliability api-docs
+        check-metrics refresh-metrics monitor selftest smoke test-reliability api-docs backup-tools test-recovery
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -35,19 +36,35 @@ $(BENCH_STAMP): pyproject.toml $(RUNTIME_STAMP)
 	$(BIN)/python -m pip install -q --disable-pip-version-check -e '.[bench]'
 	@touch $@
 
+# Debian's package $(1) when its command $(2) is missing (as root), saying so; then with fresh package lists.
+define apt_install
+command -v $(2) >/dev/null || { \
+  echo "make: $(2) is missing: installing $(1) with apt-get (as root)"; \
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(1) >/dev/null 2>&1 || { \
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(1); }; }
+endef
+
+# Barman (the `backup` extra): its psycopg2 builds against libpq (pg_config), and it restores with rsync.
+$(BACKUP_STAMP): pyproject.toml $(RUNTIME_STAMP)
+	@$(call apt_install,libpq-dev,pg_config)
+	@$(call apt_install,rsync,rsync)
+	$(BIN)/python -m pip install -q --disable-pip-version-check -e '.[backup]'
+	@touch $@
+
 venv: $(DEV_STAMP) ## create or refresh .venv with every dependency
 
 run: $(RUNTIME_STAMP) ## serve the API (embedded PostgreSQL unless DATABASE_URL is set)
 	$(BIN)/novara serve
 
-lint: $(DEV_STAMP) ## ruff, sqlfluff, and squawk on new migrations (db/schema >= 0013)
-	$(BIN)/ruff check gateway novara tests bench conftest.py .ci/squawk.py
-	$(BIN)/ruff format --check gateway novara tests bench conftest.py .ci/squawk.py
+lint: $(DEV_STAMP) ## ruff, sqlfluff, db/'s install order and names (.ci/db_layout.py), squawk on new migrations
+	$(BIN)/ruff check gateway novara tests bench conftest.py .ci/squawk.py .ci/db_layout.py
+	$(BIN)/ruff format --check gateway novara tests bench conftest.py .ci/squawk.py .ci/db_layout.py
 	$(BIN)/sqlfluff lint db --processes 2
+	$(BIN)/python .ci/db_layout.py
 	$(BIN)/python .ci/squawk.py
 
 format: $(DEV_STAMP) ## apply ruff format and sqlfluff fix
-	$(BIN)/ruff format gateway novara tests bench conftest.py
+	$(BIN)/ruff format gateway novara tests bench conftest.py .ci/squawk.py .ci/db_layout.py
 	$(BIN)/sqlfluff fix db --processes 2
 
 test: lint ## lint, then the whole suite (SQL + Python) on a throwaway server
@@ -55,6 +72,11 @@ test: lint ## lint, then the whole suite (SQL + Python) on a throwaway server
 
 test-reliability: $(DEV_STAMP) ## the reliability suite at full size (faults, load, hostile input, isolation), with its summary
 	NOVARA_RELIABILITY=full $(BIN)/pytest tests/reliability tests/isolation
+
+backup-tools: $(BACKUP_STAMP) ## install Barman (pip extra `backup`) and rsync, for `novara backup` and `novara restore`
+
+test-recovery: $(DEV_STAMP) $(BACKUP_STAMP) ## the recovery drill: writes over HTTP, operator mistakes, restore to just before them, checks
+	$(BIN)/pytest -m recovery tests/recovery
 
 test-sql: $(DEV_STAMP) ## only the SQL tests in db/tests (TEST_DATABASE_URL selects a server)
 	$(BIN)/pytest db/tests

@@ -23,9 +23,10 @@ from typing import Any
 import psycopg
 
 from novara import embedded
+from novara import seed as seeding
+from novara.seed import SIZES
 
-from . import charts, cpu, generator, gwprofile, machine, measure, profile, report, server, wrk
-from .generator import SIZES
+from . import charts, cpu, gwprofile, machine, measure, profile, report, server, wrk
 
 HERE = Path(__file__).resolve().parent
 BYTES_PER_EVENT = 650  # measured on the small size (table, indexes, views), with room to spare
@@ -62,7 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def _data_root(args: argparse.Namespace, size: generator.Size) -> Path:
+def _data_root(args: argparse.Namespace, size: seeding.Size) -> Path:
     root = args.data_root or embedded.scratch_root()
     need = size.users * size.days * EVENTS_PER_USER_DAY * BYTES_PER_EVENT * 1.5
     if args.data_root is None and shutil.disk_usage(root).free < need:
@@ -73,7 +74,7 @@ def _data_root(args: argparse.Namespace, size: generator.Size) -> Path:
 
 
 @contextlib.contextmanager
-def _database(args: argparse.Namespace, size: generator.Size) -> Iterator[server.Database]:
+def _database(args: argparse.Namespace, size: seeding.Size) -> Iterator[server.Database]:
     if args.database_url:
         yield server.Database(args.database_url, None)
         return
@@ -116,8 +117,8 @@ def run(args: argparse.Namespace, argv: list[str]) -> dict[str, Any]:
         result["parameters"] = {
             "users": size.users,
             "days": size.days,
-            "checkin_probability": generator.CHECKIN_PROBABILITY,
-            "history_users": generator.HISTORY_USERS,
+            "checkin_probability": seeding.CHECKIN_PROBABILITY,
+            "history_users": seeding.HISTORY_USERS,
             "writers": plan.writers,
             "seed": args.seed,
             "duration_s": duration,
@@ -129,7 +130,7 @@ def run(args: argparse.Namespace, argv: list[str]) -> dict[str, Any]:
             "pgdata": str(db.pgdata.parent.parent) if db.pgdata else "given database",
         }
         log(f"loading {size.name}: {size.users:,} users x {size.days} days (seed {args.seed})")
-        stats = generator.load(conn, size, seed=args.seed, writers=plan.writers, log=log)
+        stats = seeding.load(conn, size, seed=args.seed, writers=plan.writers, log=log)
         result["load"] = stats.as_dict()
         result["refresh"] = measure.refresh(conn, log)
         result["daily_insight_first_call"] = measure.warm_daily_insights(conn, size.users, log)

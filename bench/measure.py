@@ -12,8 +12,9 @@ from typing import Any
 
 import psycopg
 
+from novara.seed import HISTORY_USERS
+
 from . import cpu, pgbench, profile, wrk
-from .generator import HISTORY_USERS
 from .pgbench import Users
 from .routes import ROUTE_CLASSES, RouteClass, by_key
 from .stats import Measurement, ratio

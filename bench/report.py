@@ -244,7 +244,7 @@ def section(result: dict[str, Any], charts: list[str] | None = None) -> str:
         "",
         *growth_table(result),
         "",
-        "Targets (issue 7):",
+        "Targets:",
         "",
         *targets(result),
         "",

@@ -1,6 +1,6 @@
 """JWT (HS256 only). Signing happens here; the database trusts only the claims the gateway sets.
 
-A token is accepted when (contract 0): the header is `Bearer <jwt>`, the JWT is at most MAX_TOKEN_CHARS long,
+A token is accepted when: the header is `Bearer <jwt>`, the JWT is at most MAX_TOKEN_CHARS long,
 its header says HS256 and its signature checks with JWT_SECRET, it carries `exp` (an integer, in the future:
 no leeway for expiry), any `iat`/`nbf` is no more than CLOCK_SKEW_S seconds ahead of our clock (a token
 issued "in the future" beyond that is forged or from a broken clock), and it names a user by `id` or
@@ -21,7 +21,7 @@ MAX_TOKEN_CHARS = 8192  # ours are ~250 characters; a longer one is refused befo
 
 
 class AuthError(Exception):
-    """A request's credentials were refused: `status` and `message` follow contract §0."""
+    """A request's credentials were refused: `status` and `message` follow docs/api.md, "Conventions"."""
 
     def __init__(self, status: int, message: str, code: str):
         super().__init__(message)

@@ -15,7 +15,7 @@ has failed, so every request gets its 503 at once while the server is down, not 
 idle for more than PING_IF_IDLE_S is pinged before use, and a dead one (the server restarted) is dropped at
 once for the next, without the pool's back-off: the first request after the server is back opens a new
 connection and is served. Under load a connection comes back within milliseconds and is not pinged: the
-ping is a round trip, a tenth of a cheap request's cost (issue 7's benchmark).
+ping is a round trip, a tenth of a cheap request's cost (measured with make bench).
 """
 
 from __future__ import annotations

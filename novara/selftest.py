@@ -24,7 +24,8 @@ CONNECT_TIMEOUT_S = 5
 STATEMENT_TIMEOUT_MS = 10000
 SAVEPOINT = "novara_selftest_step"
 
-# Every field of contract 3.1, with values the read-back must return unchanged (date_submitted is added).
+# Every check-in field (public.checkin_fields), with values the read-back must return unchanged
+# (date_submitted is added).
 CHECKIN: dict[str, Any] = {
     "mood_today": "hopeful, anxious",
     "confidence_today": 7,

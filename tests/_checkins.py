@@ -41,7 +41,7 @@ json_values = st.recursive(
 string_list = st.lists(text(60), max_size=5)
 int_or_text = st.one_of(st.integers(min_value=1, max_value=10), text(200))
 
-# Every field of contract 3.1 and the "also accepted" ones, with a strategy for valid values.
+# Every check-in field (public.checkin_fields) and the "also accepted" ones, with a strategy for valid values.
 FIELDS: dict[str, st.SearchStrategy[Any]] = {
     "medication_taken": st.sampled_from(["yes", "no", "partial", "not_applicable", "not tracked"]),
     "user_note": maybe(text(5000)),

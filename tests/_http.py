@@ -148,7 +148,7 @@ EVENT = {
 
 
 def assert_item(item: dict[str, Any]) -> None:
-    """A check-in item: the row flat and, identical, under "fields" (contract 3.2)."""
+    """A check-in item: the row flat and, identical, under "fields"."""
     assert_shape(item, ITEM)
     flat = {k: v for k, v in item.items() if k != "fields"}
     assert same(flat, item["fields"]), "the flat row and fields differ"

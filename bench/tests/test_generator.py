@@ -14,7 +14,6 @@ from typing import Any
 import psycopg
 import pytest
 
-from bench import generator
 from novara import seed as seeding
 
 SEED = 7
@@ -77,7 +76,7 @@ def loaded(db_url: str) -> Iterator[psycopg.Connection]:
     conn = psycopg.connect(db_url, autocommit=True)
     seeding.install(conn)
     for cohort in ("a", "b"):
-        assert seeding.signup(conn, SEED, cohort, cohort, 0, USERS, DAYS, generator.CHECKIN_PROBABILITY) == USERS
+        assert seeding.signup(conn, SEED, cohort, cohort, 0, USERS, DAYS, seeding.CHECKIN_PROBABILITY) == USERS
     bulk = seeding.write_cohort(conn, SEED, "a", 0, USERS, bulk=True)
     calls = seeding.write_cohort(conn, SEED, "b", 0, USERS, bulk=False)
     assert bulk[:2] == calls[:2]  # same number of check-ins and events

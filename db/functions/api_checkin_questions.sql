@@ -1,8 +1,7 @@
--- GET /api/checkins/questions (contract 5): the day's personalised check-in questions from the question bank
+-- GET /api/checkins/questions: the day's personalised check-in questions from the question bank
 -- (public.checkin_questions): mood and confidence always, plus one focus dimension (core.focus_dimension).
 
--- SECURITY DEFINER: the gateway role has no table privileges; row-level security still applies since the
--- owner novara_definer is not BYPASSRLS.
+-- SECURITY DEFINER: see [definer] in db/README.md
 CREATE OR REPLACE FUNCTION api.checkin_questions(args jsonb DEFAULT '{}'::jsonb)
 RETURNS jsonb
 LANGUAGE plpgsql

@@ -4,7 +4,7 @@ CREATE OR REPLACE FUNCTION api.complete_onboarding(args jsonb DEFAULT '{}'::json
 RETURNS jsonb
 LANGUAGE plpgsql
 VOLATILE
--- SECURITY DEFINER: the gateway role has no table privileges; RLS still applies (novara_definer is not BYPASSRLS).
+-- SECURITY DEFINER: see [definer] in db/README.md
 SECURITY DEFINER
 SET search_path = pg_catalog
 AS $$

@@ -1,7 +1,6 @@
--- POST /api/checkins (contract 3.2): record today's (or date_submitted's) check-in as events.
+-- POST /api/checkins: record today's (or date_submitted's) check-in as events.
 
--- SECURITY DEFINER: the gateway role has no table privileges; RLS still applies since the owner novara_definer
--- is not BYPASSRLS.
+-- SECURITY DEFINER: see [definer] in db/README.md
 CREATE OR REPLACE FUNCTION api.create_checkin(args jsonb DEFAULT '{}'::jsonb)
 RETURNS jsonb
 LANGUAGE plpgsql
@@ -18,7 +17,7 @@ DECLARE
     v_id uuid;
     v_replay jsonb;
 BEGIN
-    -- Legacy (V1-mode) writes committed before this request are imported first (docs/v1-v2-sync.md).
+    -- Legacy writes first: see [v1-import] in db/README.md
     PERFORM core.sync_legacy_checkins(uid);
     -- A retry with the same Idempotency-Key and body gets the original response (nothing is written).
     v_replay := core.checkin_idempotency_claim(uid, a);

@@ -1,7 +1,6 @@
--- POST /api/daily-checkin-enhanced (contract 3.2): POST /api/checkins storing checkin_type "enhanced".
+-- POST /api/daily-checkin-enhanced: POST /api/checkins storing checkin_type "enhanced".
 
--- SECURITY DEFINER: the gateway role has no table privileges; RLS still applies since the owner novara_definer
--- is not BYPASSRLS.
+-- SECURITY DEFINER: see [definer] in db/README.md
 CREATE OR REPLACE FUNCTION api.create_enhanced_checkin(args jsonb DEFAULT '{}'::jsonb)
 RETURNS jsonb
 LANGUAGE plpgsql

@@ -1,9 +1,8 @@
--- POST /api/insights/micro (contract 5): a micro insight personalised from what was sent (onboardingData or
+-- POST /api/insights/micro: a micro insight personalised from what was sent (onboardingData or
 -- checkinData) and the caller's profile, chosen by rules (insight_rules micro_checkin / micro_onboarding).
 -- Nothing is stored.
 
--- SECURITY DEFINER: the gateway role has no table privileges; row-level security still applies since the
--- owner novara_definer is not BYPASSRLS.
+-- SECURITY DEFINER: see [definer] in db/README.md
 CREATE OR REPLACE FUNCTION api.create_micro_insight(args jsonb DEFAULT '{}'::jsonb)
 RETURNS jsonb
 LANGUAGE plpgsql

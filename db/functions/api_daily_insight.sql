@@ -1,9 +1,8 @@
--- GET /api/insights/daily (contract 5): the caller's insight of the day, from the rules (public.insight_rules,
+-- GET /api/insights/daily: the caller's insight of the day, from the rules (public.insight_rules,
 -- rule_set 'daily') over the last 7 local days of check-ins, stored in insights and reused only while what it
 -- was computed from is unchanged (core.daily_insight_inputs).
 
--- SECURITY DEFINER: the gateway role has no table privileges; row-level security still applies since the
--- owner novara_definer is not BYPASSRLS.
+-- SECURITY DEFINER: see [definer] in db/README.md
 CREATE OR REPLACE FUNCTION api.daily_insight(args jsonb DEFAULT '{}'::jsonb)
 RETURNS jsonb
 LANGUAGE plpgsql
@@ -20,7 +19,7 @@ DECLARE
     v_inputs text;
     r public.insight_rules;
 BEGIN
-    -- Legacy (V1-mode) writes committed before this request are imported first (docs/v1-v2-sync.md).
+    -- Legacy writes first: see [v1-import] in db/README.md
     PERFORM core.sync_legacy_checkins(uid);
     -- The gate: personalised insights need a complete profile (baseline_completed; see docs/metrics.md).
     SELECT p.* INTO prof FROM public.user_profiles AS p WHERE p.user_id = uid;

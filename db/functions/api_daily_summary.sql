@@ -1,7 +1,6 @@
 -- GET /api/v2/health/daily-summary: one local day of the caller, from the live events.
 
--- SECURITY DEFINER: the gateway role has no table privileges; row-level security still applies since the
--- owner novara_definer is not BYPASSRLS.
+-- SECURITY DEFINER: see [definer] in db/README.md
 CREATE OR REPLACE FUNCTION api.daily_summary(args jsonb DEFAULT '{}'::jsonb)
 RETURNS jsonb
 LANGUAGE plpgsql
@@ -20,7 +19,7 @@ DECLARE
     v_insights jsonb;
 BEGIN
     uid := core.require_user();
-    -- Legacy (V1-mode) writes committed before this request are imported first (docs/v1-v2-sync.md).
+    -- Legacy writes first: see [v1-import] in db/README.md
     PERFORM core.sync_legacy_checkins(uid);
     args := coalesce(args, '{}'::jsonb);
     v_date := coalesce(

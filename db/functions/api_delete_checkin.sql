@@ -1,7 +1,6 @@
--- DELETE /api/checkins/{id} (contract 3.2): retracts the check-in's events; the date is free again.
+-- DELETE /api/checkins/{id}: retracts the check-in's events; the date is free again.
 
--- SECURITY DEFINER: the gateway role has no table privileges; RLS still applies since the owner novara_definer
--- is not BYPASSRLS.
+-- SECURITY DEFINER: see [definer] in db/README.md
 CREATE OR REPLACE FUNCTION api.delete_checkin(args jsonb DEFAULT '{}'::jsonb)
 RETURNS jsonb
 LANGUAGE plpgsql
@@ -12,7 +11,7 @@ AS $$
 DECLARE
     uid uuid := core.require_user();
 BEGIN
-    -- Legacy (V1-mode) writes committed before this request are imported first (docs/v1-v2-sync.md).
+    -- Legacy writes first: see [v1-import] in db/README.md
     PERFORM core.sync_legacy_checkins(uid);
     PERFORM core.checkin_retract(uid, core.checkin_parse_id(coalesce(args, '{}'::jsonb) ->> 'id'));
     RETURN jsonb_build_object('success', TRUE, 'message', 'Check-in deleted successfully');

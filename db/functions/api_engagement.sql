@@ -1,7 +1,6 @@
--- GET /api/insights/engagement (contract 5): the caller's own engagement figures, never anyone else's.
+-- GET /api/insights/engagement: the caller's own engagement figures, never anyone else's.
 
--- SECURITY DEFINER: the gateway role has no table privileges; row-level security still applies since the
--- owner novara_definer is not BYPASSRLS.
+-- SECURITY DEFINER: see [definer] in db/README.md
 CREATE OR REPLACE FUNCTION api.engagement(args jsonb DEFAULT '{}'::jsonb)
 RETURNS jsonb
 LANGUAGE plpgsql
@@ -12,7 +11,7 @@ AS $$
 DECLARE
     uid uuid := core.require_user();
 BEGIN
-    -- Legacy (V1-mode) writes committed before this request are imported first (docs/v1-v2-sync.md).
+    -- Legacy writes first: see [v1-import] in db/README.md
     PERFORM core.sync_legacy_checkins(uid);
     RETURN jsonb_build_object('success', TRUE, 'engagement', core.engagement_summary(uid, core.user_today(uid)));
 END

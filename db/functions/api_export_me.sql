@@ -1,12 +1,11 @@
--- depends: functions/core_user_export.sql
 -- GET /api/users/me/export: the caller's own data, all of it, as one document (GDPR articles 15 and 20).
 
 CREATE OR REPLACE FUNCTION api.export_me(args jsonb DEFAULT '{}'::jsonb)
 RETURNS jsonb
 LANGUAGE plpgsql
 STABLE
--- SECURITY DEFINER: the gateway role has no table privileges; RLS still applies (novara_definer is not BYPASSRLS),
--- so the document can hold no other user's row whatever the query says.
+-- SECURITY DEFINER: see [definer] in db/README.md (row-level security admits the caller's rows only, so the
+-- document can hold no other user's row whatever the query says).
 SECURITY DEFINER
 SET search_path = pg_catalog
 AS $$

@@ -1,7 +1,6 @@
--- GET /api/checkins/{id} (contract 3.2).
+-- GET /api/checkins/{id}.
 
--- SECURITY DEFINER: the gateway role has no table privileges; RLS still applies since the owner novara_definer
--- is not BYPASSRLS.
+-- SECURITY DEFINER: see [definer] in db/README.md
 CREATE OR REPLACE FUNCTION api.get_checkin(args jsonb DEFAULT '{}'::jsonb)
 RETURNS jsonb
 LANGUAGE plpgsql
@@ -13,7 +12,7 @@ DECLARE
     uid uuid := core.require_user();
     item jsonb;
 BEGIN
-    -- Legacy (V1-mode) writes committed before this request are imported first (docs/v1-v2-sync.md).
+    -- Legacy writes first: see [v1-import] in db/README.md
     PERFORM core.sync_legacy_checkins(uid);
     item := core.checkin_get(uid, core.checkin_parse_id(coalesce(args, '{}'::jsonb) ->> 'id'));
     IF item IS NULL THEN

@@ -1,7 +1,6 @@
--- POST /api/insights/feedback (contract 5): was an insight the caller was shown helpful?
+-- POST /api/insights/feedback: was an insight the caller was shown helpful?
 
--- SECURITY DEFINER: the gateway role has no table privileges; row-level security still applies since the
--- owner novara_definer is not BYPASSRLS.
+-- SECURITY DEFINER: see [definer] in db/README.md
 CREATE OR REPLACE FUNCTION api.insight_feedback(args jsonb DEFAULT '{}'::jsonb)
 RETURNS jsonb
 LANGUAGE plpgsql

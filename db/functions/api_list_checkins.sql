@@ -1,7 +1,6 @@
--- GET /api/checkins?limit=N (contract 3.2): the caller's live check-ins, newest date_submitted first.
+-- GET /api/checkins?limit=N: the caller's live check-ins, newest date_submitted first.
 
--- SECURITY DEFINER: the gateway role has no table privileges; RLS still applies since the owner novara_definer
--- is not BYPASSRLS.
+-- SECURITY DEFINER: see [definer] in db/README.md
 CREATE OR REPLACE FUNCTION api.list_checkins(args jsonb DEFAULT '{}'::jsonb)
 RETURNS jsonb
 LANGUAGE plpgsql
@@ -14,7 +13,7 @@ DECLARE
     lim integer;
     items jsonb;
 BEGIN
-    -- Legacy (V1-mode) writes committed before this request are imported first (docs/v1-v2-sync.md).
+    -- Legacy writes first: see [v1-import] in db/README.md
     PERFORM core.sync_legacy_checkins(uid);
     lim := core.checkin_list_limit(args);
     SELECT coalesce(jsonb_agg(x.item ORDER BY x.date_submitted DESC, x.created_at DESC, x.id), '[]'::jsonb)

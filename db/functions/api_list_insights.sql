@@ -1,7 +1,6 @@
--- GET /api/insights?limit=N (contract 5): the caller's stored insights, newest first.
+-- GET /api/insights?limit=N: the caller's stored insights, newest first.
 
--- SECURITY DEFINER: the gateway role has no table privileges; row-level security still applies since the
--- owner novara_definer is not BYPASSRLS.
+-- SECURITY DEFINER: see [definer] in db/README.md
 CREATE OR REPLACE FUNCTION api.list_insights(args jsonb DEFAULT '{}'::jsonb)
 RETURNS jsonb
 LANGUAGE plpgsql

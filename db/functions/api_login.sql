@@ -6,13 +6,13 @@ CREATE OR REPLACE FUNCTION api.login(args jsonb DEFAULT '{}'::jsonb)
 RETURNS jsonb
 LANGUAGE plpgsql
 VOLATILE
--- SECURITY DEFINER: the gateway role has no table privileges; RLS still applies (novara_definer is not BYPASSRLS).
+-- SECURITY DEFINER: see [definer] in db/README.md
 SECURITY DEFINER
 SET search_path = pg_catalog
 AS $$
 DECLARE
     body jsonb := coalesce(args, '{}'::jsonb);
-    -- No format check: any string is looked up as given (contract: login's only 400 is a missing email).
+    -- No format check: any string is looked up as given (login's only 400 is a missing email).
     v_email text := core.parse_email(body -> 'email', p_check_format => FALSE);
     v_key text := CASE WHEN jsonb_typeof(body -> 'password_key') = 'string' THEN body ->> 'password_key' END;
     v_given boolean := coalesce(body -> 'password_given' = 'true'::jsonb, v_key IS NOT NULL);

@@ -1,8 +1,7 @@
--- GET /api/insights/micro (contract 5): a short welcome or encouragement line for the caller, chosen by the
+-- GET /api/insights/micro: a short welcome or encouragement line for the caller, chosen by the
 -- rules of public.insight_rules (rule_set 'micro').
 
--- SECURITY DEFINER: the gateway role has no table privileges; row-level security still applies since the
--- owner novara_definer is not BYPASSRLS.
+-- SECURITY DEFINER: see [definer] in db/README.md
 CREATE OR REPLACE FUNCTION api.micro_insight(args jsonb DEFAULT '{}'::jsonb)
 RETURNS jsonb
 LANGUAGE plpgsql
@@ -16,7 +15,7 @@ DECLARE
     facts jsonb;
     r public.insight_rules;
 BEGIN
-    -- Legacy (V1-mode) writes committed before this request are imported first (docs/v1-v2-sync.md).
+    -- Legacy writes first: see [v1-import] in db/README.md
     PERFORM core.sync_legacy_checkins(uid);
     SELECT jsonb_build_object(
         'name', coalesce((SELECT p.nickname FROM public.user_profiles AS p WHERE p.user_id = uid), 'friend'),

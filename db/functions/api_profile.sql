@@ -4,7 +4,7 @@ CREATE OR REPLACE FUNCTION api.profile(args jsonb DEFAULT '{}'::jsonb)
 RETURNS jsonb
 LANGUAGE plpgsql
 STABLE
--- SECURITY DEFINER: the gateway role has no table privileges; RLS still applies (novara_definer is not BYPASSRLS).
+-- SECURITY DEFINER: see [definer] in db/README.md
 SECURITY DEFINER
 SET search_path = pg_catalog
 AS $$

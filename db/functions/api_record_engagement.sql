@@ -1,7 +1,6 @@
--- POST /api/insights/engagement (contract 5): store one engagement action of the caller with an insight.
+-- POST /api/insights/engagement: store one engagement action of the caller with an insight.
 
--- SECURITY DEFINER: the gateway role has no table privileges; row-level security still applies since the
--- owner novara_definer is not BYPASSRLS.
+-- SECURITY DEFINER: see [definer] in db/README.md
 CREATE OR REPLACE FUNCTION api.record_engagement(args jsonb DEFAULT '{}'::jsonb)
 RETURNS jsonb
 LANGUAGE plpgsql

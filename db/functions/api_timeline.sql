@@ -1,7 +1,6 @@
 -- GET /api/v2/health/timeline: the caller's events, newest first, one page at a time.
 
--- SECURITY DEFINER: the gateway role has no table privileges; row-level security still applies since the
--- owner novara_definer is not BYPASSRLS.
+-- SECURITY DEFINER: see [definer] in db/README.md
 CREATE OR REPLACE FUNCTION api.timeline(args jsonb DEFAULT '{}'::jsonb)
 RETURNS jsonb
 LANGUAGE plpgsql
@@ -29,7 +28,7 @@ DECLARE
     v_next text;
 BEGIN
     uid := core.require_user();
-    -- Legacy (V1-mode) writes committed before this request are imported first (docs/v1-v2-sync.md).
+    -- Legacy writes first: see [v1-import] in db/README.md
     PERFORM core.sync_legacy_checkins(uid);
     args := coalesce(args, '{}'::jsonb);
     v_tz := core.user_timezone(uid);

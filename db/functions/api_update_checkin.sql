@@ -1,7 +1,6 @@
--- PUT /api/checkins/{id} (contract 3.2): partial update, appended to the log as correction events.
+-- PUT /api/checkins/{id}: partial update, appended to the log as correction events.
 
--- SECURITY DEFINER: the gateway role has no table privileges; RLS still applies since the owner novara_definer
--- is not BYPASSRLS.
+-- SECURITY DEFINER: see [definer] in db/README.md
 CREATE OR REPLACE FUNCTION api.update_checkin(args jsonb DEFAULT '{}'::jsonb)
 RETURNS jsonb
 LANGUAGE plpgsql
@@ -14,7 +13,7 @@ DECLARE
     a jsonb := coalesce(args, '{}'::jsonb);
     v_id uuid;
 BEGIN
-    -- Legacy (V1-mode) writes committed before this request are imported first (docs/v1-v2-sync.md).
+    -- Legacy writes first: see [v1-import] in db/README.md
     PERFORM core.sync_legacy_checkins(uid);
     IF jsonb_typeof(a) <> 'object' THEN
         PERFORM core.fail(400, 'Invalid JSON body', 'VALIDATION_ERROR');

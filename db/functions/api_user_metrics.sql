@@ -1,7 +1,6 @@
--- GET /api/users/metrics (contract 5): every figure computed from the caller's data (docs/metrics.md).
+-- GET /api/users/metrics: every figure computed from the caller's data (docs/metrics.md).
 
--- SECURITY DEFINER: the gateway role has no table privileges; row-level security still applies since the
--- owner novara_definer is not BYPASSRLS.
+-- SECURITY DEFINER: see [definer] in db/README.md
 CREATE OR REPLACE FUNCTION api.user_metrics(args jsonb DEFAULT '{}'::jsonb)
 RETURNS jsonb
 LANGUAGE plpgsql
@@ -12,7 +11,7 @@ AS $$
 DECLARE
     uid uuid := core.require_user();
 BEGIN
-    -- Legacy (V1-mode) writes committed before this request are imported first (docs/v1-v2-sync.md).
+    -- Legacy writes first: see [v1-import] in db/README.md
     PERFORM core.sync_legacy_checkins(uid);
     RETURN jsonb_build_object('success', TRUE, 'metrics', core.user_metrics(uid, core.user_today(uid)));
 END

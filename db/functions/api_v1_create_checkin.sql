@@ -1,9 +1,8 @@
--- POST /api/checkins in V1 mode (USE_SCHEMA_V2=false; contract 3.2, 6): the check-in goes into the legacy
+-- POST /api/checkins in V1 mode (USE_SCHEMA_V2=false): the check-in goes into the legacy
 -- table public.daily_checkins only (its change-log trigger records it for the import into the event log).
 -- Same validation, messages, 409 and body as api.create_checkin.
 
--- SECURITY DEFINER: the gateway role has no table privileges; RLS still applies since the owner novara_definer
--- is not BYPASSRLS.
+-- SECURITY DEFINER: see [definer] in db/README.md
 CREATE OR REPLACE FUNCTION api.v1_create_checkin(args jsonb DEFAULT '{}'::jsonb)
 RETURNS jsonb
 LANGUAGE plpgsql

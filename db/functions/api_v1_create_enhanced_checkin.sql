@@ -1,7 +1,6 @@
 -- POST /api/daily-checkin-enhanced in V1 mode: api.v1_create_checkin storing checkin_type "enhanced".
 
--- SECURITY DEFINER: the gateway role has no table privileges; RLS still applies since the owner novara_definer
--- is not BYPASSRLS.
+-- SECURITY DEFINER: see [definer] in db/README.md
 CREATE OR REPLACE FUNCTION api.v1_create_enhanced_checkin(args jsonb DEFAULT '{}'::jsonb)
 RETURNS jsonb
 LANGUAGE plpgsql

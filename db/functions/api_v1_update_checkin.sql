@@ -1,7 +1,6 @@
 -- PUT /api/checkins/{id} in V1 mode: partial update of the legacy row (given fields replace, absent keep).
 
--- SECURITY DEFINER: the gateway role has no table privileges; RLS still applies since the owner novara_definer
--- is not BYPASSRLS.
+-- SECURITY DEFINER: see [definer] in db/README.md
 CREATE OR REPLACE FUNCTION api.v1_update_checkin(args jsonb DEFAULT '{}'::jsonb)
 RETURNS jsonb
 LANGUAGE plpgsql

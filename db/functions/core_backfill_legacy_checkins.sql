@@ -1,7 +1,12 @@
 -- The backfill (docs/v1-v2-sync.md): legacy check-ins that have no live V2 check-in yet are imported into the
--- event log, set-based, user by user, keeping each legacy id as the check-in's id; V2 check-ins written
--- before migration 0010 (no dual write then) get their legacy row. Resumable: each call does about p_batch
--- rows and returns how many; 0 means nothing is left. db/views/backfill_legacy_checkins.sql calls it until 0.
+-- event log, user by user, keeping each legacy id as the check-in's id; V2 check-ins written before migration
+-- 0010 (no dual write then) get their legacy row (core.legacy_put). Resumable: each call does about p_batch rows
+-- and returns how many; 0 means nothing is left. db/backfills/legacy_checkins.sql calls it until 0.
+--
+-- The import is core.checkin_converge's rule, set-based for speed: a check-in without events converges by
+-- recording each payload (core.checkin_payloads) at core.checkin_occurred_at of its created_at, which one
+-- statement does for a whole batch; a row that cannot be imported so (its date is held) goes through
+-- core.legacy_reconcile, i.e. core.checkin_converge itself. db/tests/test_sync.sql checks both give one result.
 
 CREATE OR REPLACE FUNCTION core.backfill_legacy_checkins(p_batch integer DEFAULT 10000)
 RETURNS integer
@@ -15,7 +20,6 @@ DECLARE
     total integer := 0;
     uids uuid[];
     uid uuid;
-    tz text;
     n integer;
     blocked uuid[];
 BEGIN
@@ -34,36 +38,21 @@ BEGIN
         EXIT WHEN total >= batch;
         -- Row-level security is forced: name the user whose rows are written.
         PERFORM set_config('request.jwt.claims', jsonb_build_object('id', uid)::text, TRUE);
-        tz := core.user_timezone(uid);
 
         -- 1. V2 check-ins without a legacy row get one (not logged: the log has them). A date held by a legacy
         --    row is left alone: importing that row in step 2 retracts the V2 check-in (legacy rows win).
-        PERFORM set_config('novara.sync_source', 'v2', TRUE);
-        INSERT INTO public.daily_checkins (
-            id, user_id, date_submitted, checkin_type, created_at, updated_at, fields, extra_fields,
-            mood_today, confidence_today, medication_taken, user_note, primary_concern_today, anxiety_level,
-            side_effects, missed_doses, injection_confidence, appointment_within_3_days, appointment_anxiety,
-            coping_strategies_used, partner_involved_today, wish_knew_more_about, phq4_feeling_nervous,
-            phq4_stop_worrying, phq4_little_interest, phq4_feeling_down, phq4_score, phq4_anxiety, phq4_depression
-        )
-        SELECT
-            v.id, v.user_id, v.date_submitted, v.checkin_type, v.created_at, v.updated_at, v.fields,
-            c.extra_fields, c.mood_today, c.confidence_today, c.medication_taken, c.user_note,
-            c.primary_concern_today, c.anxiety_level, c.side_effects, c.missed_doses, c.injection_confidence,
-            c.appointment_within_3_days, c.appointment_anxiety, c.coping_strategies_used, c.partner_involved_today,
-            c.wish_knew_more_about, c.phq4_feeling_nervous, c.phq4_stop_worrying, c.phq4_little_interest,
-            c.phq4_feeling_down, c.phq4_score, c.phq4_anxiety, c.phq4_depression
+        SELECT count(*) FILTER (
+            WHERE core.legacy_put(v.id, v.user_id, v.date_submitted, v.checkin_type, v.created_at, v.updated_at,
+                v.fields, TRUE)
+        )::integer INTO n
         FROM public.daily_checkins_legacy AS v
-        CROSS JOIN LATERAL core.legacy_columns(v.fields) AS c
-        WHERE v.user_id = uid AND NOT EXISTS (SELECT 1 FROM public.daily_checkins AS d WHERE d.id = v.id)
-        ON CONFLICT DO NOTHING;
-        GET DIAGNOSTICS n = ROW_COUNT;
-        PERFORM set_config('novara.sync_source', '', TRUE);
+        WHERE v.user_id = uid AND NOT EXISTS (SELECT 1 FROM public.daily_checkins AS d WHERE d.id = v.id);
         total := total + n;
 
-        -- 2. Legacy rows without a live check-in: live_checkins row + record events, in one statement (one
-        --    snapshot), which also consumes the change-log entries of the rows it imported (their state is the
-        --    one it read). Rows whose date a live check-in holds are reconciled one by one.
+        -- 2. Legacy rows without a live check-in: live_checkins row + record events (what core.checkin_converge
+        --    appends for a check-in without events), in one statement (one snapshot), which also consumes the
+        --    change-log entries of the rows it imported (their state is the one it read). Rows whose date a live
+        --    check-in holds are reconciled (core.legacy_reconcile).
         LOOP
             EXIT WHEN total >= batch;
             WITH src AS MATERIALIZED (
@@ -91,10 +80,7 @@ BEGIN
                 )
                 SELECT
                     s.user_id, p.event_type, p.event_subtype, p.event_data,
-                    CASE
-                        WHEN s.date_submitted = (s.created_at AT TIME ZONE tz)::date THEN s.created_at
-                        ELSE (s.date_submitted + TIME '12:00') AT TIME ZONE tz
-                    END,
+                    core.checkin_occurred_at(s.user_id, s.date_submitted, s.created_at),
                     s.date_submitted, 'record', 'checkin_v1', 'v1-compat', s.id
                 FROM src AS s
                 INNER JOIN ins AS i ON s.id = i.id

@@ -1,4 +1,4 @@
--- The 201 body of POST /api/checkins (contract 3.2), shared by V2 (api.create_checkin) and V1 mode
+-- The 201 body of POST /api/checkins, shared by V2 (api.create_checkin) and V1 mode
 -- (api.v1_create_checkin), so both modes answer alike.
 
 CREATE OR REPLACE FUNCTION core.checkin_created_body(p_item jsonb, p_fields jsonb)

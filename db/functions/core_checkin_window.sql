@@ -1,4 +1,4 @@
--- depends: views/health_events_live.sql, functions/core_json.sql
+-- depends: functions/core_jsonb_concat_agg.sql, views/health_events_live.sql
 -- The live V1 check-ins of a user in a range of local dates, read from the event log by (user_id, local_date).
 
 CREATE OR REPLACE FUNCTION core.checkin_window(p_user_id uuid, p_from date, p_to date)

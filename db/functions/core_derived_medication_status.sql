@@ -1,4 +1,4 @@
--- The medication status a cycle stage implies (contract section 2).
+-- The medication status a cycle stage implies.
 
 CREATE OR REPLACE FUNCTION core.derived_medication_status(p_cycle_stage text)
 RETURNS text

@@ -1,4 +1,4 @@
--- depends: functions/core_json.sql, functions/core_user_metrics.sql
+-- depends: functions/core_insight_engagement_rate.sql, functions/core_iso.sql
 -- GET /api/insights/engagement, computed: the caller's own engagement figures over the last 30 local days.
 
 CREATE OR REPLACE FUNCTION core.engagement_summary(p_user_id uuid, p_today date)

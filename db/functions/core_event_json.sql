@@ -1,4 +1,4 @@
--- depends: functions/core_json.sql
+-- depends: functions/core_iso.sql
 -- The JSON shape of one event, as every V2 route returns it.
 
 CREATE OR REPLACE FUNCTION core.event_json(e public.health_events)

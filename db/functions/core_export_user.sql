@@ -1,4 +1,3 @@
--- depends: functions/core_user_export.sql
 -- A DBA's copy of one user's data (a request made by mail, a regulator's): the same document as
 -- GET /api/users/me/export, and a record of the read in data_access_log.
 

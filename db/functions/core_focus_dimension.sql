@@ -1,4 +1,4 @@
--- depends: functions/core_insight_rules.sql
+-- depends: functions/core_json_number.sql
 -- The focus dimension of a day's check-in questions (public.checkin_focus_dimensions).
 
 CREATE OR REPLACE FUNCTION core.focus_dimension(p_confidences jsonb, p_date date)

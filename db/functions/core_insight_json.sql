@@ -1,4 +1,4 @@
--- depends: functions/core_json.sql
+-- depends: functions/core_iso.sql
 -- A stored insight as JSON (GET /api/insights items).
 
 CREATE OR REPLACE FUNCTION core.insight_json(i public.insights)

@@ -1,4 +1,3 @@
--- depends: functions/core_json.sql
 -- The insight a client names in an engagement or feedback (POST /api/insights/engagement, /feedback).
 
 CREATE OR REPLACE FUNCTION core.insight_reference(

@@ -1,5 +1,5 @@
--- depends: functions/core_user_json.sql, functions/core_checkin_json.sql, functions/core_legacy_checkin.sql
--- depends: functions/core_event_json.sql, functions/core_insight_json.sql
+-- depends: functions/core_user_json.sql, functions/core_checkin_row.sql, functions/core_legacy_fields.sql
+-- depends: functions/core_event_json.sql, functions/core_insight_json.sql, functions/core_iso.sql
 -- Right of access and portability (GDPR articles 15 and 20): everything stored about one user, as one document.
 -- Called by api.export_me (the person, through the gateway) and core.export_user (a DBA).
 

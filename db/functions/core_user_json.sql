@@ -1,4 +1,4 @@
--- depends: functions/core_json.sql
+-- depends: functions/core_iso.sql
 -- The contract's `user` object (section 2), built in one place for every account route.
 
 CREATE OR REPLACE FUNCTION core.user_json(p_user_id uuid)

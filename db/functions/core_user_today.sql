@@ -1,4 +1,4 @@
--- depends: functions/core_identity.sql
+-- depends: functions/core_identity.sql, functions/core_latest_calendar_date.sql
 -- A user's "today", the one day every window ends on (docs/design-v2.md, "A user's today").
 --
 -- The web app never sends a time zone, so most profiles keep the default America/Los_Angeles, but it sends
@@ -7,20 +7,6 @@
 -- would see no check-in for today, no streak and no data, right after checking in. So a user's own latest
 -- check-in date is never in their future: today is the later of the profile's local date and that date,
 -- as long as it is a date some calendar on Earth shows now.
-
-CREATE OR REPLACE FUNCTION core.latest_calendar_date(p_at timestamptz DEFAULT now())
-RETURNS date
-LANGUAGE sql
-STABLE
-SET search_path = pg_catalog
-AS $$
-    -- The easternmost time zone is UTC+14 (Pacific/Kiritimati): the latest date a calendar shows at p_at.
-    SELECT ((p_at AT TIME ZONE 'UTC') + INTERVAL '14 hours')::date
-$$;
-
-COMMENT ON FUNCTION core.latest_calendar_date(timestamptz) IS
-'The latest calendar date anywhere on Earth at p_at (default now): the date at UTC+14. A date after it is '
-'in everybody''s future.';
 
 CREATE OR REPLACE FUNCTION core.user_today(p_user_id uuid, p_at timestamptz DEFAULT now())
 RETURNS date

@@ -1,4 +1,4 @@
--- Validation of a V1 daily check-in (contract 3.1), driven by the rows of public.checkin_fields.
+-- Validation of a V1 daily check-in, driven by the rows of public.checkin_fields.
 
 CREATE OR REPLACE FUNCTION core.validate_checkin(args jsonb, partial boolean DEFAULT FALSE)
 RETURNS jsonb

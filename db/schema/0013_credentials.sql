@@ -1,7 +1,8 @@
 -- valid-checksum: 4f3fcf92acf2126ada48a163364b7186a2474833f90ba3764102865e2265e807
--- (the text before the trigger moved up so that an owner who is not a superuser can apply it: the same objects,
--- grants and owners result either way)
--- Optional passwords and login rate limiting (issue 8, item 5). See docs/accounts.md.
+-- valid-checksum: 63655da6ca2349c0c0ed0668be1072b37924d4b2521f4abc085c74ed4953265f
+-- (the first text, then the one with the trigger moved up so that an owner who is not a superuser can apply it;
+-- since, a comment reworded: the same objects, grants and owners result from each)
+-- Optional passwords and login rate limiting. See docs/accounts.md.
 --
 -- The embedded PostgreSQL build has no pgcrypto, so the gateway hashes passwords (scrypt) and the database
 -- stores only the hash string. Nothing a client can reach returns it: novara_api and novara_analyst have

@@ -1,4 +1,6 @@
--- Idempotent check-in creation (issue 8): the Idempotency-Key of a POST /api/checkins or
+-- valid-checksum: 0b9be064b5e76f17c6d8716a935ea33b694f0541184a7983d04ac7f200a020a9
+-- (a comment reworded since: the same objects result)
+-- Idempotent check-in creation: the Idempotency-Key of a POST /api/checkins or
 -- /api/daily-checkin-enhanced, per user, with the hash of the body first sent with it and the response it got.
 --
 -- One table for both modes: V2 (event log + dual write) and V1 (daily_checkins only) write and read it the

@@ -1,7 +1,9 @@
+-- valid-checksum: ca124778975e657629c2b47753ae1a599938fa511881da5f81c5c101932da7cc
+-- (a comment reworded since: the same objects result)
 -- The caller's id, resolved once per transaction. Every statement that reads a per-user table evaluates
 -- the row-level security policies' core.current_user_id() (once per table reference and statement), and
 -- each evaluation cost ~0.1 ms of nested SQL-function calls (claims parsing, then the users lookup, itself
--- under the users policy): a tenth of a request's database time on the cheap routes (issue 7's benchmark).
+-- under the users policy): a tenth of a request's database time on the cheap routes (measured by make bench).
 --
 -- The resolved id is kept in the transaction-local setting novara.current_user as "<uuid> <claims text>"
 -- and reused only while request.jwt.claims still holds exactly that text; a changed claims setting

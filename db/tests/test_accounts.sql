@@ -1,4 +1,4 @@
--- Accounts (contract section 2): signup, login, me, profile, profile updates, baseline, cycle stage,
+-- Accounts: signup, login, me, profile, profile updates, baseline, cycle stage,
 -- medication status. Route functions are called as the gateway role (novara_api) with the claims the
 -- gateway would set, so row-level security is in force; table checks run as the superuser.
 

@@ -1,4 +1,4 @@
--- V1 daily check-ins written as events (contract section 3, design-v2.md "A V1 check-in as events").
+-- V1 daily check-ins written as events (design-v2.md "A V1 check-in as events").
 
 -- event_data against its type's registry rules (required keys; per-key type, bounds, length, enum, items),
 -- checked with core.check_value. Raises NV400 when invalid.
@@ -36,7 +36,7 @@ BEGIN
 END
 $$;
 
--- Every field of contract 3.1, the "also accepted" ones and extras: the 18-field round trip payload.
+-- Every check-in field (public.checkin_fields), the "also accepted" ones and extras: the 18-field round trip payload.
 CREATE OR REPLACE FUNCTION tests.checkin_full_payload()
 RETURNS jsonb
 LANGUAGE sql

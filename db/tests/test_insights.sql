@@ -1,4 +1,4 @@
--- Insights (contract 5): the rule language, the daily insight (rules, window, gate, idempotence), the insight
+-- Insights: the rule language, the daily insight (rules, window, gate, idempotence), the insight
 -- list, micro insights, engagement and feedback (isolation as the gateway role), erasure of the new rows.
 
 -- A check-in of the current user on p_date through api.create_checkin; returns its id.

@@ -1,4 +1,4 @@
--- Optional passwords and login rate limits (issue 8, item 5): api.signup / api.login / api.login_begin /
+-- Optional passwords and login rate limits (docs/accounts.md): api.signup / api.login / api.login_begin /
 -- api.change_password with the hashes and keys the gateway computes, the privileges that keep the hash out
 -- of reach, the limits and their windows, and erasure. Route functions run as novara_api (tests.as_gateway).
 

@@ -169,7 +169,7 @@ AS $$
         -- the gateway role: every api function, the identity functions its policies call, reads under RLS -----
         ('novara_api', 'EXECUTE', ARRAY[
             'api.%', 'core.claims()', 'core.claim_id()', 'core.claim_email()', 'core.current_user_id()',
-            'core.mood_score(text)'
+            'core.mood_score(text)', 'core.jsonb_concat_agg(jsonb)'
         ], NULL),
         ('novara_api', 'SELECT', ARRAY[
             'public.users', 'public.user_profiles', 'public.health_events', 'public.live_checkins', 'public.insights',
@@ -217,8 +217,11 @@ AS $$
             'public.user_credentials', 'public.login_attempts'
         ], NULL),
         -- analysts: read-only, pseudonymous (no email, no nickname, no credentials, attempts or idempotency keys) --
-        -- core.note_access: their row-level policies call it, so reading is recording (docs/audit.md)
-        ('novara_analyst', 'EXECUTE', ARRAY['core.mood_score(text)', 'core.note_access(text, uuid)'], NULL),
+        -- the pure functions the security_invoker views they read call; core.note_access: their row-level policies
+        -- call it, so reading is recording (docs/audit.md)
+        ('novara_analyst', 'EXECUTE', ARRAY[
+            'core.mood_score(text)', 'core.jsonb_concat_agg(jsonb)', 'core.note_access(text, uuid)'
+        ], NULL),
         ('novara_analyst', 'SELECT', ARRAY[
             'public.health_events', 'public.live_checkins', 'public.insights', 'public.daily_checkins',
             'public.legacy_checkin_changes', 'public.insight_engagement', 'public.insight_feedback',

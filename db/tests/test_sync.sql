@@ -567,3 +567,65 @@ BEGIN
     PERFORM tests.assert_eq(bob IS NOT NULL, TRUE);
 END
 $$;
+
+-- A check-in's events as data: what the backfill and core.checkin_converge must agree on (ids and positions aside).
+CREATE OR REPLACE FUNCTION tests.checkin_events()
+RETURNS jsonb
+LANGUAGE sql
+AS $$
+    SELECT coalesce(jsonb_agg(jsonb_build_object(
+        'checkin', e.correlation_id, 'type', e.event_type, 'subtype', e.event_subtype, 'data', e.event_data,
+        'occurred_at', e.occurred_at, 'local_date', e.local_date, 'action', e.action, 'source', e.source,
+        'source_version', e.source_version
+    ) ORDER BY e.correlation_id, e.event_type, e.position), '[]')
+    FROM public.health_events AS e
+$$;
+
+-- The backfill imports rows whose check-in has no events yet in one statement per batch: the result must be what
+-- core.checkin_converge (the rule every other import and every correction follows) writes for them.
+CREATE OR REPLACE FUNCTION tests.test_backfill_records_what_convergence_would()
+RETURNS void
+LANGUAGE plpgsql
+AS $$
+DECLARE
+    ann uuid := tests.make_user('ann@example.com', 'Asia/Tokyo');
+    converged jsonb;
+    bulk jsonb;
+BEGIN
+    PERFORM tests.as_superuser();
+    ALTER TABLE public.daily_checkins DISABLE TRIGGER daily_checkins_log_insert;
+    INSERT INTO public.daily_checkins (
+        id, user_id, date_submitted, mood_today, confidence_today, medication_taken, side_effects, missed_doses,
+        phq4_feeling_nervous, phq4_stop_worrying, phq4_little_interest, phq4_feeling_down, checkin_type,
+        extra_fields, created_at, updated_at
+    ) VALUES
+        -- created on its own local day (occurred_at = created_at), every group, extras
+        ('00000000-0000-4000-8000-00000000000a', ann, '2026-03-01', 'good', 8, 'no', '["nausea"]', 2, 1, 2, 0, 3,
+            'enhanced', '{"journey_momentum": "up", "physical_symptoms": ["cramps"]}', '2026-03-01 10:00+09',
+            '2026-03-02 09:00+09'),
+        -- created two days later (noon local time of its date), the mood event only
+        ('00000000-0000-4000-8000-00000000000b', ann, '2026-03-05', 'meh', 3, 'not tracked', NULL, NULL, NULL,
+            NULL, NULL, NULL, 'standard', '{}', '2026-03-07 08:00+09', '2026-03-07 08:00+09');
+    ALTER TABLE public.daily_checkins ENABLE TRIGGER daily_checkins_log_insert;
+
+    -- convergence, rolled back once its events are read
+    BEGIN
+        INSERT INTO public.live_checkins (id, user_id, local_date, checkin_type, created_at, updated_at)
+        SELECT d.id, d.user_id, d.date_submitted, d.checkin_type, d.created_at, d.updated_at
+        FROM public.daily_checkins AS d;
+        PERFORM core.checkin_converge(d.user_id, d.id, core.legacy_fields(d), d.checkin_type, d.date_submitted,
+            d.created_at, d.updated_at)
+        FROM public.daily_checkins AS d;
+        converged := tests.checkin_events();
+        RAISE EXCEPTION USING ERRCODE = 'NVT98';
+    EXCEPTION WHEN SQLSTATE 'NVT98' THEN
+        NULL;
+    END;
+    PERFORM tests.assert_eq((SELECT count(*) FROM public.health_events), 0::bigint, 'rolled back');
+
+    PERFORM tests.assert_eq(core.backfill_legacy_checkins(1000), 2, 'both rows imported');
+    bulk := tests.checkin_events();
+    PERFORM tests.assert_eq(jsonb_array_length(bulk), 5, 'four groups, then the mood event alone');
+    PERFORM tests.assert_json_eq(bulk, converged, 'the backfill writes what convergence writes');
+END
+$$;

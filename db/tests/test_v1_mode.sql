@@ -1,7 +1,7 @@
 -- V1 mode (USE_SCHEMA_V2=false): the api.v1_* functions on the legacy table public.daily_checkins
--- (contract 3, 6; docs/v1-v2-sync.md). Same validation, messages, statuses and JSON as the V2 functions.
+-- (docs/v1-v2-sync.md). Same validation, messages, statuses and JSON as the V2 functions.
 
--- Every field of contract 3.1, nulls and extras included.
+-- Every check-in field (public.checkin_fields), nulls and extras included.
 CREATE OR REPLACE FUNCTION tests.v1_payload()
 RETURNS jsonb
 LANGUAGE sql

@@ -1,7 +1,12 @@
--- depends: views/health_events_live.sql, functions/core_json.sql
+-- depends: functions/core_jsonb_concat_agg.sql, views/health_events_live.sql
 -- The V1 check-ins as rows, computed from the event log: one row per live_checkins row (the lateral
 -- aggregate returns exactly one row per check-in, so there is no join fan-out however often it was
 -- corrected). fields = the "fields" of the check-in's live events merged in position order.
+--
+-- Its typed columns (mood_today .. phq4_depression) are THE definition of the V1 check-in's columns: each is
+-- named, typed and read from the fields here, once. The legacy table public.daily_checkins (migration 0006) has
+-- the same columns, and its one writer, core.legacy_put, takes their names and types from this view's row type
+-- (jsonb_populate_record), so a column added here is written there without another list to update.
 
 CREATE OR REPLACE VIEW public.daily_checkins_legacy
 WITH (security_invoker = TRUE) AS
@@ -88,7 +93,9 @@ CROSS JOIN LATERAL (
 
 COMMENT ON VIEW public.daily_checkins_legacy IS
 'V1 check-ins computed from the event log: one row per live check-in (live_checkins), fields = the V1 '
-'answers verbatim (merged "fields" of its live checkin_v1 events), plus a typed column per contract 3.1 '
+'answers verbatim (merged "fields" of its live checkin_v1 events), plus a typed column per check-in field '
 'field for psql users. security_invoker: row-level security of the underlying tables applies.';
 
 GRANT SELECT ON public.daily_checkins_legacy TO novara_api, novara_definer, novara_analyst;
+-- security_invoker: whoever reads the view runs core.jsonb_concat_agg (a pure merge of JSON objects).
+GRANT EXECUTE ON FUNCTION core.jsonb_concat_agg(jsonb) TO novara_api, novara_analyst;

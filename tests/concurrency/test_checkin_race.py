@@ -1,4 +1,4 @@
-"""Concurrent check-ins for one user and one date: exactly one wins, the others get NV409 (contract 3.2).
+"""Concurrent check-ins for one user and one date: exactly one wins, the others get NV409.
 
 The sessions run as the gateway does: claims set transaction-locally, role novara_api, one api.* call.
 """

@@ -1,4 +1,4 @@
-"""USE_SCHEMA_V2 flips any number of times without losing or duplicating a check-in (contract 6).
+"""USE_SCHEMA_V2 flips any number of times without losing or duplicating a check-in.
 
 A hypothesis state machine runs two gateway instances against one database, each in V1 or V2 mode, and
 interleaves creates, updates and deletes through either instance with restarts (a new app with the flag

@@ -1,4 +1,4 @@
-"""Contract section 5 through the real app: insights, micro insights, engagement, feedback, metrics, questions.
+"""Insights and metrics through the real app: insights, micro insights, engagement, feedback, metrics, questions.
 
 Also: two sessions asking for the day's first insight at once get one stored insight.
 """

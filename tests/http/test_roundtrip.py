@@ -1,4 +1,4 @@
-"""A check-in's fields round-trip over HTTP (contract 3.1: "every one is stored and read back exactly").
+"""A check-in's fields round-trip over HTTP ("every one is stored and read back exactly").
 
 Every field of 3.1, every "also accepted" field and extras of every JSON kind are POSTed, then read back
 with GET /api/checkins/{id}, GET /api/checkins and GET /api/checkins/last-values: each submitted key comes
@@ -26,7 +26,7 @@ def days_ago(n: int) -> str:
     return (dt.datetime.now(ZoneInfo("America/Los_Angeles")).date() - dt.timedelta(days=n)).isoformat()
 
 
-# Contract 3.1, in its order.
+# The check-in fields, in the order of docs/api.md.
 EIGHTEEN = {
     "mood_today": "hopeful, anxious",
     "confidence_today": 7,

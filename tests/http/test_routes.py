@@ -1,5 +1,5 @@
 """Every route of gateway.routes.ROUTES over HTTP (real app, real database): the happy path's status and body
-shape (contract sections 2-4), and the documented errors — 400 with a code, 401, 403, 404 (unknown user,
+shape (docs/api.md), and the documented errors — 400 with a code, 401, 403, 404 (unknown user,
 another user's id, malformed id), 409, 413, invalid JSON — plus the invariants: a body's user_id is ignored,
 every error body is {success:false, error, code}, and no input yields a 5xx.
 """
@@ -642,7 +642,7 @@ def test_analytics(client: TestClient, timeframe: str | None, days: int) -> None
     "GET /api/checkins/questions",
 )
 def test_insight_routes(client: TestClient) -> None:
-    """Contract section 5 shapes (the rules themselves are tested in db/tests and tests/http/test_insights.py)."""
+    """Insight and metric shapes (the rules themselves are tested in db/tests and tests/http/test_insights.py)."""
     token, user = signup(client, **SIGNUP_PROFILE)
     post_checkin(client, token, anxiety_level=3, medication_taken="yes")
     h = bearer(token)

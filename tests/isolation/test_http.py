@@ -1,4 +1,4 @@
-"""User A, with a valid token, probes user B's data through every door the HTTP API has (contract 0).
+"""User A, with a valid token, probes user B's data through every door the HTTP API has.
 
 B's check-in and event ids in paths and bodies get the same 404 as an id that does not exist
 (`Check-in not found`, `Event not found`: existence never leaks); B's insight id named in an engagement or

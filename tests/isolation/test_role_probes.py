@@ -143,6 +143,10 @@ def test_the_analyst_cannot_act_as_anyone(world: tuple[psycopg.Connection, str],
     # the job it has: read the health data of every user, pseudonymously
     owners = conn.execute("SELECT array_agg(DISTINCT user_id::text) FROM public.health_events").fetchone()
     assert owners == ([victim],)
+    legacy = conn.execute(
+        "SELECT count(*), min(mood_today), min(fields ->> 'mood_today') FROM public.daily_checkins_legacy"
+    )
+    assert legacy.fetchone() == (1, "hopeful", "hopeful")  # every column of the view, the merged fields too
     assert conn.execute("SELECT count(id) FROM public.users").fetchone() == (2,)  # id, status, dates only
     conn.close()
 
@@ -188,3 +192,5 @@ def test_the_gateway_role_cannot_write_directly_or_become_another(
         assert seen.fetchone() == (1, 1)
         events = login.execute("SELECT count(*) FROM public.health_events").fetchone()
         assert events == (0,)
+        legacy = login.execute("SELECT count(*), count(fields) FROM public.daily_checkins_legacy").fetchone()
+        assert legacy == (0, 0)  # the view's every column is readable, and shows none of the victim's rows

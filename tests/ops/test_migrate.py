@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import threading
 from pathlib import Path
@@ -20,7 +21,7 @@ def applied_names(url: str) -> list[str]:
 
 def make_db_dir(tmp_path: Path, files: dict[str, str]) -> Path:
     root = tmp_path / "db"
-    for folder in ("schema", "functions", "views"):
+    for folder in ("schema", "functions", "views", "backfills"):
         (root / folder).mkdir(parents=True)
     for name, text in files.items():
         (root / name).write_text(text)
@@ -153,6 +154,65 @@ def test_repeatables_reapply_on_change_with_their_dependents(empty_db_url: str, 
     assert migrate(empty_db_url, db, log=logged.append).empty
 
 
+def test_a_renamed_repeatable_is_forgotten_with_the_run_that_applies_its_successor(
+    empty_db_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Splitting or renaming a repeatable file leaves its old name in schema_migrations: the status shows it as
+    gone, the next run deletes the record in the transaction that applies the new file (and its dependents), and
+    afterwards nothing is pending. Backfills run last, after the views they read."""
+    from gateway.settings import load
+    from novara.cli import print_status
+
+    db = make_db_dir(
+        tmp_path,
+        {
+            "schema/0001_t.sql": "CREATE TABLE t (x int); INSERT INTO t VALUES (1);",
+            "functions/helpers.sql": "CREATE OR REPLACE FUNCTION public.k() RETURNS int LANGUAGE sql AS 'SELECT 2';",
+            "views/v.sql": "-- depends: functions/helpers.sql\nCREATE VIEW public.v AS SELECT public.k() AS y;",
+            "backfills/fill.sql": "INSERT INTO t SELECT y FROM public.v;",
+        },
+    )
+    logged: list[str] = []
+    migrate(empty_db_url, db, log=logged.append)
+    assert [line.split()[2] for line in logged if "repeatable" in line] == [
+        "functions/helpers.sql",
+        "views/v.sql",
+        "backfills/fill.sql",
+    ]
+    (db / "functions/helpers.sql").rename(db / "functions/public_k.sql")
+    (db / "views/v.sql").write_text(
+        "-- depends: functions/public_k.sql\nCREATE OR REPLACE VIEW public.v AS SELECT public.k() AS y;"
+    )
+    with psycopg.connect(empty_db_url, autocommit=True) as conn:
+        plan = Migrator(conn, db).plan()
+    assert plan.forgotten == ["functions/helpers.sql"] and not plan.empty
+    print_status(empty_db_url, load({"NOVARA_DB_DIR": str(db)}))
+    status = capsys.readouterr().out
+    assert re.search(r"^repeatable +functions/helpers.sql +gone ", status, re.MULTILINE), status
+    assert re.search(r"^repeatable +functions/public_k.sql +pending ", status, re.MULTILINE), status
+    logged.clear()
+    migrate(empty_db_url, db, log=logged.append)
+    assert "forgot repeatable functions/helpers.sql (its file is gone)" in logged
+    assert {line.split()[2] for line in logged if line.startswith("applied")} == {
+        "functions/public_k.sql",
+        "views/v.sql",
+    }
+    with psycopg.connect(empty_db_url) as conn:
+        rows = conn.execute("SELECT name, xmin::text FROM public.schema_migrations WHERE kind = 'repeatable'")
+        xmin = dict(rows.fetchall())
+    assert set(xmin) == {"functions/public_k.sql", "views/v.sql", "backfills/fill.sql"}
+    assert xmin["functions/public_k.sql"] == xmin["views/v.sql"]  # one transaction, the forgetting included
+    assert migrate(empty_db_url, db, log=lambda _: None).empty
+    # a file deleted with nothing else to apply is forgotten on its own
+    (db / "backfills/fill.sql").unlink()
+    logged.clear()
+    plan = migrate(empty_db_url, db, log=logged.append)
+    assert plan.forgotten == ["backfills/fill.sql"] and logged == [
+        "forgot repeatable backfills/fill.sql (its file is gone)"
+    ]
+    assert migrate(empty_db_url, db, log=lambda _: None).empty
+
+
 def test_dependency_cycle_and_unknown_dependency_are_errors(tmp_path: Path) -> None:
     db = make_db_dir(
         tmp_path,
@@ -202,3 +262,88 @@ def test_a_with_functions_file_commits_with_the_repeatable_files(empty_db_url: s
     (db / "schema/0009_bad.sql").write_text("-- migrate: with-functions\n-- migrate: no-transaction\nSELECT 1;")
     with pytest.raises(MigrationError, match="with-functions"):
         migrate(empty_db_url, db, log=lambda _: None)
+
+
+# main before db/ was reorganised (one function per file, db/backfills, 0021): databases migrated with that tree
+# exist, and must reach the same catalog as a fresh install of this one.
+FORMER_LAYOUT = "ee6f9ddab93a91e2ea3261d9684fdd5a408222e6"
+
+CATALOG = """
+SELECT 'function ' || p.oid::regprocedure::text, jsonb_build_object(
+    'owner', pg_catalog.pg_get_userbyid(p.proowner), 'acl', p.proacl::text,
+    'comment', pg_catalog.obj_description(p.oid, 'pg_proc'),
+    'definition', CASE WHEN p.prokind = 'a' THEN p.prosrc ELSE pg_catalog.pg_get_functiondef(p.oid) END)
+FROM pg_catalog.pg_proc AS p
+WHERE p.pronamespace::regnamespace::text IN ('api', 'core', 'public')
+    AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend AS d WHERE d.objid = p.oid AND d.deptype = 'e')
+UNION ALL
+SELECT 'relation ' || c.oid::regclass::text, jsonb_build_object(
+    'kind', c.relkind, 'owner', pg_catalog.pg_get_userbyid(c.relowner), 'acl', c.relacl::text,
+    'comment', pg_catalog.obj_description(c.oid, 'pg_class'),
+    'definition', CASE WHEN c.relkind IN ('v', 'm') THEN pg_catalog.pg_get_viewdef(c.oid) END,
+    'columns', (SELECT jsonb_agg(a.attname || ' ' || pg_catalog.format_type(a.atttypid, a.atttypmod) ORDER BY a.attnum)
+        FROM pg_catalog.pg_attribute AS a WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped))
+FROM pg_catalog.pg_class AS c
+WHERE c.relnamespace::regnamespace::text IN ('api', 'core', 'public') AND c.relkind IN ('r', 'v', 'm', 'i')
+    AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend AS d WHERE d.objid = c.oid AND d.deptype = 'e')
+UNION ALL
+SELECT 'policy ' || pol.polrelid::regclass::text || ' ' || pol.polname, jsonb_build_object(
+    'roles', pol.polroles::regrole[]::text, 'using', pg_catalog.pg_get_expr(pol.polqual, pol.polrelid),
+    'check', pg_catalog.pg_get_expr(pol.polwithcheck, pol.polrelid))
+FROM pg_catalog.pg_policy AS pol
+"""
+
+
+def catalog(url: str) -> dict[str, object]:
+    with psycopg.connect(url) as conn:
+        return dict(conn.execute(CATALOG).fetchall())  # type: ignore[arg-type]
+
+
+def test_a_database_of_the_former_layout_upgrades_to_a_fresh_install(
+    empty_db_url: str, db_url: str, tmp_path: Path
+) -> None:
+    """A database migrated at FORMER_LAYOUT (data in both tables, a V1 write pending import) upgrades in one run:
+    the files that were split or renamed are forgotten, their successors applied with what depends on them, and the
+    functions, views, tables, privileges and policies are then exactly those of a fresh install (db_url)."""
+    import subprocess
+
+    root = DB_DIR.parent
+    if (
+        not (root / ".git").exists()
+        or subprocess.run(
+            ["git", "-C", str(root), "cat-file", "-e", f"{FORMER_LAYOUT}^{{commit}}"], capture_output=True
+        ).returncode
+    ):
+        pytest.skip(f"needs the git history (commit {FORMER_LAYOUT[:7]}): a clone, not an export or shallow clone")
+    archive = subprocess.run(["git", "-C", str(root), "archive", FORMER_LAYOUT, "db"], capture_output=True, check=True)
+    subprocess.run(["tar", "-x", "-C", str(tmp_path)], input=archive.stdout, check=True)
+    former = tmp_path / "db"
+    migrate(empty_db_url, former, log=lambda _: None)
+    with psycopg.connect(empty_db_url, autocommit=True) as conn:
+        conn.execute("INSERT INTO public.users (email) VALUES ('ann@example.com')")
+        conn.execute("""SELECT set_config('request.jwt.claims', '{"email": "ann@example.com"}', false)""")
+        conn.execute("""SELECT api.create_checkin('{"mood_today": "v2", "confidence_today": 5}')""")
+        conn.execute(
+            "INSERT INTO public.daily_checkins (user_id, date_submitted, mood_today, confidence_today) "
+            "SELECT id, DATE '2026-01-01', 'v1 pending', 6 FROM public.users"
+        )
+        assert conn.execute("SELECT count(*) FROM public.legacy_checkin_changes").fetchone() == (1,)
+
+    logged: list[str] = []
+    plan = migrate(empty_db_url, DB_DIR, log=logged.append)
+    former_names = {m.name for m in discover_repeatable(former)}
+    current_names = {m.name for m in discover_repeatable(DB_DIR)}
+    assert set(plan.forgotten) == former_names - current_names and plan.forgotten, logged
+    assert {m.name for m in plan.repeatable} >= current_names - former_names
+    assert "views/user_daily_metrics.sql" not in {m.name for m in plan.repeatable}  # unchanged: not rebuilt
+    assert migrate(empty_db_url, DB_DIR, log=lambda _: None).empty
+    with psycopg.connect(empty_db_url) as conn:
+        rows = conn.execute("SELECT name FROM public.schema_migrations WHERE kind = 'repeatable'").fetchall()
+        assert {name for (name,) in rows} == current_names
+        assert conn.execute("SELECT count(*) FROM public.legacy_checkin_changes").fetchone() == (0,)
+        moods = conn.execute("SELECT mood_today FROM public.daily_checkins_legacy ORDER BY mood_today").fetchall()
+        assert moods == [("v1 pending",), ("v2",)]  # the pending V1 write was imported by the new functions
+
+    upgraded, fresh = catalog(empty_db_url), catalog(db_url)
+    assert upgraded.keys() == fresh.keys(), (upgraded.keys() - fresh.keys(), fresh.keys() - upgraded.keys())
+    assert [k for k in fresh if upgraded[k] != fresh[k]] == []

@@ -49,6 +49,8 @@ def test_the_wheel_ships_the_sql_and_finds_it_without_configuration(tmp_path: Pa
     import sys
     import zipfile
 
+    from novara.migrate import REPEATABLE_DIRS
+
     src = tmp_path / "src"  # a copy: setuptools writes build/ and *.egg-info into the tree it builds
     src.mkdir()
     for name in ("pyproject.toml", "README.md"):
@@ -68,7 +70,7 @@ def test_the_wheel_ships_the_sql_and_finds_it_without_configuration(tmp_path: Pa
     shipped = {n for n in names if n.startswith("novara/db/")}
     expected = {
         f"novara/db/{p.relative_to(ROOT / 'db')}"
-        for folder in ("schema", "functions", "views")
+        for folder in ("schema", *REPEATABLE_DIRS)
         for p in (ROOT / "db" / folder).glob("*.sql")
     }
     assert shipped == expected

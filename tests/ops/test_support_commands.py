@@ -98,7 +98,7 @@ def test_check_and_refresh_fail_when_a_view_is_broken(db_url: str) -> None:
     assert r.returncode == 1
     assert "check-metrics: FAILED: user_daily_metrics has no unique index" in r.stdout
 
-    # CASCADE: the analysts' recording view (db/views/analyst_audit.sql) depends on it
+    # CASCADE: the analysts' recording view (db/views/analyst_weekly_metrics.sql) depends on it
     run_sql(db_url, "DROP MATERIALIZED VIEW public.user_weekly_metrics CASCADE")
     r = novara("check-metrics", env=env)
     assert r.returncode == 1

@@ -1,4 +1,4 @@
-"""Optional passwords and login rate limits through the real app and a real database (issue 8, item 5).
+"""Optional passwords and login rate limits through the real app and a real database.
 
 Signup and login with and without a password, AUTH_REQUIRE_PASSWORD, the password change route, the 429s
 (per email, per client address, with Retry-After), the password never in a log line or a response, and a

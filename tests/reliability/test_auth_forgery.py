@@ -1,4 +1,4 @@
-"""Forged, stolen and malformed tokens against a representative set of routes (contract 0).
+"""Forged, stolen and malformed tokens against a representative set of routes.
 
 Every forgery is refused with 403 `Invalid or expired token` (INVALID_TOKEN); no header, an empty one or
 another scheme is 401 `Access token required`; nothing is ever a 5xx and nothing the victim owns changes.
@@ -190,7 +190,7 @@ def test_clock_skew_leeway(world: World) -> None:
     assert world.send("GET", "/api/users/me", None, f"Bearer {ok}").status_code == 200
     ok = craft({"alg": "HS256"}, {"id": b["id"], "nbf": now + 20, "exp": now + 600}, SECRET)
     assert world.send("GET", "/api/users/me", None, f"Bearer {ok}").status_code == 200
-    # an operator-minted token: only email and exp, signed with the secret (contract 0)
+    # an operator-minted token: only email and exp, signed with the secret
     ok = craft({"alg": "HS256", "typ": "JWT"}, {"email": b["email"], "exp": now + 600}, SECRET)
     assert world.send("GET", "/api/users/me", None, f"Bearer {ok}").json()["user"]["id"] == b["id"]
     # lower-case scheme and extra spaces are still a bearer token

@@ -1,4 +1,4 @@
-"""Durability under faults (issue 8): kill -9 the database, then the gateway, under a write load of check-ins
+"""Durability under faults: kill -9 the database, then the gateway, under a write load of check-ins
 and events, against the real `novara serve` on an embedded PostgreSQL with default durability.
 
 Guarantees checked: every write that got a 2xx is in the database afterwards; a check-in is whole (all the

@@ -245,7 +245,7 @@ def test_numbers_keep_every_digit(api: Api, report: Report) -> None:
         ("1e400", 400, "confidence_today"),
         ("5.5", 400, "confidence_today must be an integer"),
         ("5.0", 201, None),  # an integral number is an integer (JSON has one number type)
-        ('"7"', 201, None),  # contract 3.1: an integer string is accepted
+        ('"7"', 201, None),  # an integer string is accepted (docs/api.md)
         ('"7.0"', 400, "confidence_today"),
         ("true", 400, "confidence_today"),
         ("[5]", 400, "confidence_today"),

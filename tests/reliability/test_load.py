@@ -1,4 +1,4 @@
-"""Load and soak (issue 8): N concurrent clients on the real `novara serve` for a bounded time.
+"""Load and soak: N concurrent clients on the real `novara serve` for a bounded time.
 
 Fast size (make test): 16 clients for 10 s. Full size (make test-reliability): 64 clients for 2 minutes;
 NOVARA_LOAD_SECONDS overrides the duration for a longer opt-in soak. Asserts: no 5xx, no client error but

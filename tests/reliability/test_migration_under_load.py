@@ -1,4 +1,4 @@
-"""Migrations under load (issue 8): `novara migrate` while traffic runs fails no request and bounds lock waits.
+"""Migrations under load: `novara migrate` while traffic runs fails no request and bounds lock waits.
 
 While the mixed load of test_load runs, the migrator applies, from a copy of db/:
   0099  ALTER TABLE public.health_events ADD COLUMN (nullable, no default: a catalog change, but it needs

@@ -1,4 +1,4 @@
-"""Pool exhaustion (issue 8): a gateway with a 2-connection pool (DB_POOL_MAX=2) under more clients than that.
+"""Pool exhaustion: a gateway with a 2-connection pool (DB_POOL_MAX=2) under more clients than that.
 
 1. More clients than connections: requests queue for a connection (gateway/db.py POOL_WAIT_S) and succeed;
    the gateway never opens more than DB_POOL_MAX connections.

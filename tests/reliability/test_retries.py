@@ -1,4 +1,4 @@
-"""Idempotent retries (issue 8): a client that lost the response to a write retries it with the same
+"""Idempotent retries: a client that lost the response to a write retries it with the same
 Idempotency-Key and body; exactly one check-in or event exists per key, whatever happened to the first try.
 
 Responses are lost on purpose, against the real `novara serve`: (1) a client read timeout while the write is

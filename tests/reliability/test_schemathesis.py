@@ -90,7 +90,7 @@ class Run:
 
 
 def contract_problems(response: Any) -> list[str]:
-    """What departs from contract 0 in this response: a 5xx, or a 4xx without the error body."""
+    """What departs from the conventions (docs/api.md) in this response: a 5xx, or a 4xx without the error body."""
     status = response.status_code
     if status >= 500:
         return [f"server error {status}"]
@@ -104,7 +104,7 @@ def contract_problems(response: Any) -> list[str]:
     except ValueError:
         return ["4xx body is not JSON"]
     if body == {"success": False, "error": "Endpoint not found", "path": body.get("path")} and status == 404:
-        return []  # contract 0 gives the unknown-route body literally (no code): a path param held a '/'
+        return []  # the unknown-route body is given literally (no code): a path param held a '/'
     ok = (
         isinstance(body, dict)
         and body.get("success") is False

@@ -1,6 +1,6 @@
 """Property: any valid V1 check-in posted with api.create_checkin reads back identical with api.get_checkin.
 
-Every submitted key comes back with the same value and the same JSON type (contract 3.1: "every one is
+Every submitted key comes back with the same value and the same JSON type ("every one is
 stored and read back exactly"), both flat and under "fields". The one exception is the PHQ-4 rule: when
 all four items are answered, phq4_score / phq4_anxiety / phq4_depression are derived from them.
 """

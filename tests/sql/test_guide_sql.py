@@ -1,4 +1,4 @@
-"""The deployment guide's SQL, run verbatim with psql on a migrated database (contract section 8)."""
+"""The deployment guide's SQL, run verbatim with psql on a migrated database."""
 
 from __future__ import annotations
 

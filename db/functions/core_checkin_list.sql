@@ -1,6 +1,6 @@
--- depends: functions/core_json.sql
--- What the check-in list and today routes take and answer, the same in both modes (api.list_checkins and
--- api.v1_list_checkins, api.today_checkin and api.v1_today_checkin): only where the rows come from differs.
+-- depends: functions/core_check_value.sql
+-- GET /api/checkins in both modes (api.list_checkins, api.v1_list_checkins): the limit it takes and the body it
+-- answers; only where the rows come from differs.
 
 CREATE OR REPLACE FUNCTION core.checkin_list_limit(args jsonb)
 RETURNS integer
@@ -30,20 +30,3 @@ $$;
 
 COMMENT ON FUNCTION core.checkin_list_body(jsonb) IS
 '{success, records, checkins, count} of GET /api/checkins: records and checkins are the same item list.';
-
-CREATE OR REPLACE FUNCTION core.checkin_today_body(p_item jsonb, p_today date)
-RETURNS jsonb
-LANGUAGE sql
-IMMUTABLE
-SET search_path = pg_catalog
-AS $$
-    SELECT jsonb_build_object(
-        'success', TRUE,
-        'hasCheckedIn', p_item IS NOT NULL,
-        'checkin', p_item,
-        'date', to_char(p_today, 'YYYY-MM-DD')
-    )
-$$;
-
-COMMENT ON FUNCTION core.checkin_today_body(jsonb, date) IS
-'{success, hasCheckedIn, checkin (the item or null), date} of GET /api/checkins/today for local day p_today.';
