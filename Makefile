@@ -6,11 +6,12 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 RUNTIME_STAMP := $(VENV)/.installed-runtime
 DEV_STAMP     := $(VENV)/.installed-dev
+BENCH_STAMP   := $(VENV)/.installed-bench
 BACKUP_STAMP  := $(VENV)/.installed-backup
 
 .DEFAULT_GOAL := help
 .PHONY: help run test lint format test-sql test-py migrate migrate-status psql db-url db-stop token clean venv \
-        check-metrics refresh-metrics selftest smoke test-reliability api-docs backup-tools test-recovery
+        check-metrics refresh-metrics monitor selftest smoke test-reliability api-docs backup-tools test-recovery
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -26,8 +27,13 @@ $(RUNTIME_STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q --disable-pip-version-check -e .
 	@touch $@
 
+# The tests draw the benchmark's charts too (bench/tests), so the dev venv has the bench extra.
 $(DEV_STAMP): pyproject.toml $(RUNTIME_STAMP)
-	$(BIN)/python -m pip install -q --disable-pip-version-check -e '.[dev]'
+	$(BIN)/python -m pip install -q --disable-pip-version-check -e '.[dev,bench]'
+	@touch $@
+
+$(BENCH_STAMP): pyproject.toml $(RUNTIME_STAMP)
+	$(BIN)/python -m pip install -q --disable-pip-version-check -e '.[bench]'
 	@touch $@
 
 # Debian's package $(1) when its command $(2) is missing (as root), saying so; then with fresh package lists.
@@ -102,6 +108,9 @@ check-metrics: $(RUNTIME_STAMP) ## report the metrics views (exit 1: a view is m
 refresh-metrics: $(RUNTIME_STAMP) ## refresh the metrics views, print each one's duration
 	@$(BIN)/novara refresh-metrics
 
+monitor: $(RUNTIME_STAMP) ## the guide's monitoring in one place: events/min, metrics freshness, top api functions
+	@$(BIN)/novara monitor
+
 selftest: $(RUNTIME_STAMP) ## exercise every api function as a throwaway user, rolled back (exit 1: a step failed)
 	@$(BIN)/novara selftest
 
@@ -112,10 +121,10 @@ smoke: $(RUNTIME_STAMP) ## check a running gateway over HTTP: make smoke URL=htt
 	@$(BIN)/novara smoke $(if $(URL),--url "$(URL)")
 
 .PHONY: bench bench-large
-bench: $(RUNTIME_STAMP) ## benchmark every route, direct (pgbench) vs gateway (wrk), small data set (~3 min; SIZE=medium)
+bench: $(BENCH_STAMP) ## benchmark every route, direct (pgbench) vs gateway (wrk), small data set (~3 min; SIZE=medium)
 	$(BIN)/python -m bench --size $(or $(SIZE),small)
 
-bench-large: $(RUNTIME_STAMP) ## the benchmark on the large data set (>= 10 million events; long, opt-in)
+bench-large: $(BENCH_STAMP) ## the benchmark on the large data set (>= 10 million events; long, opt-in)
 	$(BIN)/python -m bench --size large
 
 clean: ## remove .venv (the data in .data/ is kept)

@@ -26,7 +26,7 @@ from novara import embedded
 from novara import seed as seeding
 from novara.seed import SIZES
 
-from . import cpu, gwprofile, machine, measure, profile, report, server, wrk
+from . import charts, cpu, gwprofile, machine, measure, profile, report, server, wrk
 
 HERE = Path(__file__).resolve().parent
 BYTES_PER_EVENT = 650  # measured on the small size (table, indexes, views), with room to spare
@@ -157,12 +157,24 @@ def run(args: argparse.Namespace, argv: list[str]) -> dict[str, Any]:
     return result
 
 
+def draw_charts(result: dict[str, Any], path: Path) -> None:
+    """The PNG charts next to the JSON (bench/charts.py), when matplotlib (the `bench` extra) is installed."""
+    if not charts.available():
+        log("charts skipped: matplotlib is not installed (pip install -e '.[bench]'; make bench installs it)")
+        return
+    for written in charts.draw(result, path):
+        log(f"chart: {written}")
+
+
 def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("XDG_RUNTIME_DIR", "/tmp")
     argv = sys.argv[1:] if argv is None else argv
     args = build_parser().parse_args(argv)
     if args.render_only:
-        report.update_readme(args.readme, report.markdown(report.latest_by_size(args.results)))
+        latest = report.latest_by_size(args.results)
+        for result in latest.values():
+            draw_charts(result, report.json_path(result, args.results))
+        report.update_readme(args.readme, report.markdown(latest, None, args.results, args.readme.parent))
         print(f"updated {args.readme} from {args.results}")
         return 0
     if wrk.ensure_installed(lambda line: print(line, file=sys.stderr, flush=True)) is None:
@@ -173,10 +185,11 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     result = run(args, argv)
     path = report.write_json(result, args.results)
+    draw_charts(result, path)
     latest = report.latest_by_size(args.results)
     latest[result["size"]] = result  # also when --results holds a newer run of this size
     if not args.no_readme:
-        report.update_readme(args.readme, report.markdown(latest))
+        report.update_readme(args.readme, report.markdown(latest, None, args.results, args.readme.parent))
     print()
     print(report.markdown(latest, only=result["size"]))
     log(f"results: {path}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -13,9 +14,13 @@ TARGET_THROUGHPUT_RATIO = 0.5
 TARGET_GROWTH_RATIO = 1.5
 
 
+def json_path(result: dict[str, Any], results_dir: Path) -> Path:
+    return results_dir / f"{result['date']}-{result['size']}.json"
+
+
 def write_json(result: dict[str, Any], results_dir: Path) -> Path:
     results_dir.mkdir(parents=True, exist_ok=True)
-    path = results_dir / f"{result['date']}-{result['size']}.json"
+    path = json_path(result, results_dir)
     tmp = path.with_suffix(".json.tmp")
     tmp.write_text(json.dumps(result, indent=2, sort_keys=False, default=str) + "\n")
     tmp.replace(path)
@@ -198,7 +203,21 @@ def slowest(result: dict[str, Any]) -> list[str]:
 SIZE_ORDER = ("tiny", "small", "medium", "large")
 
 
-def section(result: dict[str, Any]) -> str:
+def images(result: dict[str, Any], results_dir: Path | None, readme_dir: Path | None) -> list[str]:
+    """Markdown images of the run's charts (bench/charts.py) that exist, relative to the README."""
+    if results_dir is None or readme_dir is None:
+        return []
+    from .charts import CHARTS, chart_path
+
+    out = []
+    for chart in CHARTS:
+        path = chart_path(json_path(result, results_dir), chart)
+        if path.exists():
+            out.append(f"![{chart}, {result['size']}]({os.path.relpath(path, readme_dir)})")
+    return [" ".join(out), ""] if out else []
+
+
+def section(result: dict[str, Any], charts: list[str] | None = None) -> str:
     """One run's figures: the data, the routes, the CPU split, growth, targets, the slowest route."""
     m, p = result["machine"], result["parameters"]
     load = result["load"]
@@ -218,6 +237,7 @@ def section(result: dict[str, Any]) -> str:
         f"({_f(load['checkins_per_s'])} check-ins/s), sign-ups {_f(load['signups_per_s'])}/s. Daily insight, first "
         f"call of the day: {_f(result['daily_insight_first_call']['mean_ms_per_first_call'])} ms.",
         "",
+        *(charts or []),
         *routes_table(result),
         "",
         *cpu_table(result),
@@ -233,10 +253,16 @@ def section(result: dict[str, Any]) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
-def markdown(latest: dict[str, dict[str, Any]], only: str | None = None) -> str:
-    """The latest run of each size (or of `only`), then the comparison across sizes."""
+def markdown(
+    latest: dict[str, dict[str, Any]],
+    only: str | None = None,
+    results_dir: Path | None = None,
+    readme_dir: Path | None = None,
+) -> str:
+    """The latest run of each size (or of `only`), then the comparison across sizes; with the charts drawn in
+    results_dir, linked relative to readme_dir."""
     sizes = [s for s in SIZE_ORDER if s in latest and (only is None or s == only)]
-    parts = [section(latest[s]) for s in sizes]
+    parts = [section(latest[s], images(latest[s], results_dir, readme_dir)) for s in sizes]
     parts.append("\n".join(["### Across sizes (latest run of each)", "", *sizes_table(latest)]) + "\n")
     return "\n".join(parts)
 

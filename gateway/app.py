@@ -12,7 +12,6 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -23,12 +22,12 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route as StarletteRoute
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from . import __version__, auth, jsonx, openapi, passwords
+from . import __version__, auth, docs_ui, jsonx, metrics, openapi, passwords
 from .catalog import CatalogCache
 from .cors import StrictCORS
 from .db import CallError, Database, Unavailable
+from .observe import Observe
 from .routes import CREATION, LOGIN_BEGIN, ROUTES, Route, Secret, function_for
 from .settings import Settings
 
@@ -273,6 +272,8 @@ async def root(request: Request) -> JSON:
                 "health_detailed": "/api/health/detailed",
                 "status": "/api/v2/status",
                 "openapi": "/openapi.json",
+                "docs": "/docs",
+                "metrics": "/metrics",
                 "routes": [f"{r.method} {r.path}" for r in ROUTES],
             },
         }
@@ -315,21 +316,44 @@ async def health_detailed(request: Request) -> JSON:
     return JSON(body)
 
 
-async def openapi_json(request: Request) -> JSON:
+async def _openapi(request: Request) -> dict[str, Any] | None:
     if request.app.state.openapi is None:
         try:
             catalog = await request.app.state.catalog.get()
         except Unavailable:
-            return error(503, "Database unavailable, please retry", "DATABASE_UNAVAILABLE", RETRY_AFTER)
+            return None
         request.app.state.openapi = openapi.build(catalog, ROUTES)
-    return JSON(request.app.state.openapi)
+    doc: dict[str, Any] = request.app.state.openapi
+    return doc
 
 
+async def openapi_json(request: Request) -> JSON:
+    doc = await _openapi(request)
+    if doc is None:
+        return error(503, "Database unavailable, please retry", "DATABASE_UNAVAILABLE", RETRY_AFTER)
+    return JSON(doc)
+
+
+async def openapi_30_json(request: Request) -> JSON:
+    """The document in OpenAPI 3.0 spellings, for the /docs page (gateway/docs_ui.py says why)."""
+    doc = await _openapi(request)
+    if doc is None:
+        return error(503, "Database unavailable, please retry", "DATABASE_UNAVAILABLE", RETRY_AFTER)
+    return JSON(docs_ui.as_openapi_30(doc))
+
+
+# Every one is described in /openapi.json (gateway/openapi.py OPERATIONAL), but the /docs page's own files.
 OPERATIONAL: list[tuple[str, str, Callable[[Request], Awaitable[Response]]]] = [
     ("GET", "/", root),
     ("GET", "/api/health", health),
     ("GET", "/api/health/detailed", health_detailed),
+    ("GET", "/metrics", metrics.endpoint),
+    ("GET", "/docs", docs_ui.page),
     ("GET", "/openapi.json", openapi_json),
+]
+DOCS_FILES: list[tuple[str, str, Callable[[Request], Awaitable[Response]]]] = [
+    ("GET", "/docs/openapi-3.0.json", openapi_30_json),
+    ("GET", "/docs/assets/{name}", docs_ui.asset),
 ]
 
 
@@ -350,58 +374,38 @@ async def unexpected(request: Request, exc: Exception) -> Response:
     return error(500, "Internal server error", "INTERNAL_ERROR")
 
 
-class RequestLog:
-    """One line per request: method, path, status, milliseconds (no tokens, no bodies, no query)."""
-
-    def __init__(self, app: ASGIApp):
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        status = 500
-
-        async def send_wrapper(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_wrapper)
-        finally:
-            ms = (time.perf_counter() - started) * 1000
-            log.info("%s %s %d %.1fms", scope["method"], scope["path"], status, ms)
-
-
 def create_app(settings: Settings, database_url: str, jwt_secret: str) -> Starlette:
     db = Database(database_url, settings.db_pool_max)
+    observed = metrics.Metrics(settings.use_schema_v2)
+    verifier = auth.Verifier(jwt_secret)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await db.open()
+        observed.start(db, verifier)
         with contextlib.suppress(Unavailable):  # else read at the first request that needs it
             await app.state.catalog.get()
         try:
             yield
         finally:
+            await observed.stop()
             await db.close()
 
-    routes = [StarletteRoute(path, handler, methods=[method]) for method, path, handler in OPERATIONAL]
+    own = OPERATIONAL + DOCS_FILES
+    routes = [StarletteRoute(path, handler, methods=[method]) for method, path, handler in own]
     routes += [StarletteRoute(r.path, endpoint(r), methods=[r.method]) for r in ROUTES]
     origins = [*DEFAULT_ORIGINS, *([settings.frontend_url] if settings.frontend_url else []), *settings.allowed_origins]
     app = Starlette(
         routes=routes,
         middleware=[
-            Middleware(RequestLog),
+            Middleware(Observe, metrics=observed),
             Middleware(
                 StrictCORS,
                 allow_origins=origins,
                 allow_credentials=True,
                 allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
-                allow_headers=["Authorization", "Content-Type", "Idempotency-Key"],
+                allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "X-Request-Id"],
+                expose_headers=["X-Request-Id"],
             ),
         ],
         exception_handlers={HTTPException: http_error, Exception: unexpected},
@@ -410,7 +414,8 @@ def create_app(settings: Settings, database_url: str, jwt_secret: str) -> Starle
     app.state.settings = settings
     app.state.db = db
     app.state.jwt_secret = jwt_secret
-    app.state.verifier = auth.Verifier(jwt_secret)
+    app.state.verifier = verifier
+    app.state.metrics = observed
     app.state.catalog = CatalogCache(db)
     app.state.openapi = None  # built from the catalog at the first request for it
     return app

@@ -6,17 +6,16 @@ Reads its settings from the environment; `novara serve --workers N` sets DATABAS
 
 from __future__ import annotations
 
-import logging
-
 from starlette.applications import Starlette
 
+from . import logs
 from .app import create_app
 from .settings import ensure_jwt_secret, load
 
 
 def create() -> Starlette:
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
     settings = load()
+    logs.configure(settings.log_format)
     if not settings.database_url:
         raise SystemExit("DATABASE_URL is not set (novara serve sets it for its workers)")
     return create_app(settings, settings.database_url, ensure_jwt_secret(settings))

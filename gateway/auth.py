@@ -89,16 +89,20 @@ class Verifier:
         self.secret = secret
         self.max_tokens = max_tokens
         self._verified: dict[str, tuple[dict[str, Any], int]] = {}
+        self.hits = 0  # tokens found here (what /metrics reports as the cache's effect)
+        self.misses = 0
 
     def verify(self, authorization: str | None) -> dict[str, Any]:
         token = _bearer(authorization)
         hit = self._verified.get(token)
         if hit is not None:
+            self.hits += 1
             claims, exp = hit
             if exp > time.time():
                 return dict(claims)
             del self._verified[token]
             raise INVALID
+        self.misses += 1
         claims = _decode(self.secret, token)
         if len(self._verified) >= self.max_tokens:
             del self._verified[next(iter(self._verified))]

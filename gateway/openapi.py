@@ -295,14 +295,73 @@ LINKS: dict[str, dict[str, Any]] = {
 }
 
 
+# The gateway's own routes (gateway/app.py OPERATIONAL): no SQL function behind them, so described here.
+def _own(summary: str, description: str, media_type: str = "application/json", **extra: Any) -> dict[str, Any]:
+    content = {media_type: {"schema": {"type": "string"} if media_type != "application/json" else {"type": "object"}}}
+    responses: dict[str, Any] = {"200": {"description": "success", "content": content}}
+    responses.update(extra.pop("responses", {}))
+    return {"summary": summary, "description": description, "tags": ["operations"], "responses": responses, **extra}
+
+
+_UNAVAILABLE = {"503": {"description": "the database is unreachable (`status: unavailable`, Retry-After)"}}
+OPERATIONAL: dict[tuple[str, str], dict[str, Any]] = {
+    ("GET", "/"): _own(
+        "GET / (the gateway)",
+        "The gateway's banner: `{message, version, endpoints}`; `endpoints` names the operational routes and lists "
+        "every route of the table.",
+    ),
+    ("GET", "/api/health"): _own(
+        "GET /api/health (the gateway)",
+        "Liveness with a database round trip: `{status: ok, timestamp, service, environment, version, startup}`; "
+        "503 with `status: unavailable` while the database is unreachable. No authentication.",
+        responses=_UNAVAILABLE,
+    ),
+    ("GET", "/api/health/detailed"): _own(
+        "GET /api/health/detailed (the gateway)",
+        "As /api/health, plus `checks: {database, schemaV2: enabled|disabled, migrations: <latest applied>, jwt}`.",
+        responses=_UNAVAILABLE,
+    ),
+    ("GET", "/metrics"): _own(
+        "GET /metrics (the gateway)",
+        "Prometheus text format: requests and latency per route template and status, the connection pool, "
+        'database reachability, token cache, build info (README, "Metrics"). No user data in any label. '
+        "When METRICS_TOKEN is set, a bearer token equal to it is required (401 without, 403 with another).",
+        media_type="text/plain",
+        security=[{}, {"metricsToken": []}],
+        responses={
+            "401": {"description": "METRICS_TOKEN is set and no bearer token was sent"},
+            "403": {"description": "the bearer token is not METRICS_TOKEN"},
+        },
+    ),
+    ("GET", "/docs"): _own(
+        "GET /docs (the gateway)",
+        "This document as an interactive page (Swagger UI), its scripts and styles served by the gateway itself.",
+        media_type="text/html",
+    ),
+    ("GET", "/openapi.json"): _own(
+        "GET /openapi.json (the gateway)",
+        "This document (OpenAPI 3.1): every route, its SQL function's description, fields and accepted values.",
+        responses=_UNAVAILABLE,
+    ),
+}
+
+
 def build(catalog: Catalog, routes: Iterable[Route]) -> dict[str, Any]:
     bodies, queries = request_bodies(catalog), query_params(catalog)
     paths: dict[str, dict[str, Any]] = {}
+    for (method, path), op in OPERATIONAL.items():
+        operation_id = "gateway_" + (path.strip("/").replace("/", "_").replace(".", "_") or "root")
+        paths.setdefault(path, {})[method.lower()] = {"operationId": operation_id, **op}
     for route in routes:
         paths.setdefault(route.path, {})[route.method.lower()] = _operation(route, catalog, bodies, queries)
     return {
         "openapi": "3.1.0",
         "info": {"title": "Novara API (Schema V2)", "version": __version__},
         "paths": paths,
-        "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}},
+        "components": {
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
+                "metricsToken": {"type": "http", "scheme": "bearer", "description": "METRICS_TOKEN, when set"},
+            }
+        },
     }

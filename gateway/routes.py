@@ -70,6 +70,7 @@ ROUTES: tuple[Route, ...] = (
     ),
     Route(GET, "/api/users/me", "api.me"),
     Route(PUT, "/api/users/me", "api.update_me"),
+    Route(GET, "/api/users/me/export", "api.export_me"),  # the caller's data, all of it (GDPR access, portability)
     Route(GET, "/api/users/profile", "api.profile"),
     Route(PATCH, "/api/users/baseline", "api.update_baseline"),
     Route(POST, "/api/users/complete-onboarding", "api.complete_onboarding"),

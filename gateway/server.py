@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import contextlib
 import inspect
-import logging
 import os
+import shutil
 import signal
+import tempfile
 import time
 from multiprocessing import resource_tracker
 from pathlib import Path
@@ -15,7 +16,9 @@ from typing import Any
 import uvicorn
 from uvicorn.supervisors import Multiprocess
 
+from . import logs
 from .app import create_app
+from .metrics import MULTIPROC_ENV
 from .settings import Settings
 
 UVICORN_OPTIONS: dict[str, Any] = {
@@ -32,7 +35,30 @@ UVICORN_OPTIONS: dict[str, Any] = {
 
 
 def _listening(host: str, port: int) -> None:
-    print(f"Novara API listening on http://{host}:{port}", flush=True)
+    logs.say(f"Novara API listening on http://{host}:{port}", url=f"http://{host}:{port}")
+
+
+def _uvicorn_options(settings: Settings) -> dict[str, Any]:
+    # JSON logs: uvicorn's own records (warnings, errors) go through the root logger's JSON handler too.
+    return {**UVICORN_OPTIONS, **({"log_config": None} if settings.log_format == "json" else {})}
+
+
+@contextlib.contextmanager
+def _metrics_dir() -> Any:
+    """Several workers share their metrics through files (gateway/metrics.py): in PROMETHEUS_MULTIPROC_DIR when the
+    operator set it (emptied first: values of an earlier run would be added to this one's), else in a temporary
+    directory removed at exit. Set before the workers start, which read it when they import prometheus-client."""
+    given = os.environ.get(MULTIPROC_ENV)
+    path = Path(given) if given else Path(tempfile.mkdtemp(prefix="novara-metrics-"))
+    path.mkdir(parents=True, exist_ok=True)
+    for stale in path.glob("*.db"):
+        stale.unlink()
+    os.environ[MULTIPROC_ENV] = str(path)
+    try:
+        yield
+    finally:
+        if not given:
+            shutil.rmtree(path, ignore_errors=True)
 
 
 class _Server(uvicorn.Server):
@@ -47,16 +73,23 @@ class _Server(uvicorn.Server):
 
 
 def serve(settings: Settings, database_url: str, jwt_secret: str, *, host: str, port: int, workers: int = 1) -> None:
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
-    print(f"🔧 Schema V2: {'ENABLED' if settings.use_schema_v2 else 'DISABLED'}", flush=True)
+    logs.configure(settings.log_format)
+    logs.say(f"🔧 Schema V2: {'ENABLED' if settings.use_schema_v2 else 'DISABLED'}")
     if workers <= 1:
         app = create_app(settings, database_url, jwt_secret)
-        _Server(uvicorn.Config(app, host=host, port=port, **UVICORN_OPTIONS)).run()
+        _Server(uvicorn.Config(app, host=host, port=port, **_uvicorn_options(settings))).run()
         return
     os.environ["DATABASE_URL"] = database_url
     os.environ["JWT_SECRET"] = jwt_secret
+    # DB_POOL_MAX bounds the whole gateway's connections: each worker gets its share (at least one).
+    os.environ["DB_POOL_MAX"] = str(max(1, settings.db_pool_max // workers))
+    with _metrics_dir():
+        _serve_workers(settings, host, port, workers)
+
+
+def _serve_workers(settings: Settings, host: str, port: int, workers: int) -> None:
     config = uvicorn.Config(
-        "gateway.asgi:create", factory=True, host=host, port=port, workers=workers, **UVICORN_OPTIONS
+        "gateway.asgi:create", factory=True, host=host, port=port, workers=workers, **_uvicorn_options(settings)
     )
     sock = config.bind_socket()
     sock.listen(config.backlog)  # connections wait in the backlog until a worker accepts them

@@ -61,7 +61,8 @@ class Settings:
     port: int
     # DB_POOL_MAX (default 20): the most connections the gateway opens to PostgreSQL. A request that finds
     # them all busy waits up to gateway/db.py POOL_WAIT_S (3 s) for one, then gets 503 with Retry-After and
-    # code DATABASE_UNAVAILABLE (tests/reliability/test_pool.py). Workers x DB_POOL_MAX < max_connections.
+    # code DATABASE_UNAVAILABLE (tests/reliability/test_pool.py). `novara serve --workers N` gives each worker
+    # DB_POOL_MAX // N (at least one), so the whole gateway stays within it.
     db_pool_max: int
     data_dir: Path  # NOVARA_DATA_DIR (default ./.data): the embedded server and the generated secrets
     db_dir: Path | None  # NOVARA_DB_DIR: other SQL to migrate with (default: the package's own, novara.DB_DIR)
@@ -84,6 +85,12 @@ class Settings:
     # NOVARA_AUTHENTICATOR_PASSWORD: `novara migrate` sets it as novara_authenticator's password after migrating (for
     # deployments that script the set-up, e.g. docker-compose); unset: the password is left alone.
     authenticator_password: str | None = None
+    # LOG_FORMAT: `text` (default: one human line per request, `GET /api/checkins 200 8.4ms`) or `json` (one JSON
+    # object per line: time, level, message; request lines add method, route template, status, ms, request_id).
+    log_format: str = "text"
+    # METRICS_TOKEN: when set, GET /metrics wants `Authorization: Bearer <METRICS_TOKEN>` (401 without, 403 wrong);
+    # unset, /metrics is open like /api/health (it holds no user data: route templates and counts only).
+    metrics_token: str | None = None
 
     @property
     def owner_url(self) -> str | None:
@@ -101,6 +108,16 @@ class Settings:
     @property
     def pgdata(self) -> Path:
         return self.data_dir / "pg"
+
+
+LOG_FORMATS = ("text", "json")
+
+
+def parse_log_format(raw: str | None) -> str:
+    value = (raw or "").strip().lower() or "text"
+    if value not in LOG_FORMATS:
+        raise SettingsError(f"LOG_FORMAT must be one of {'|'.join(LOG_FORMATS)}, got {raw!r}")
+    return value
 
 
 def load(env: Mapping[str, str] | None = None) -> Settings:
@@ -134,6 +151,8 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
         auth_trust_x_forwarded_for=parse_flag(
             "AUTH_TRUST_X_FORWARDED_FOR", env.get("AUTH_TRUST_X_FORWARDED_FOR"), False
         ),
+        log_format=parse_log_format(env.get("LOG_FORMAT")),
+        metrics_token=env.get("METRICS_TOKEN") or None,
     )
 
 

@@ -102,8 +102,14 @@ def _fields(schema: dict[str, Any]) -> list[str]:
     return rows
 
 
+def _function(op: dict[str, Any]) -> str:
+    """The api.* function behind an operation (its summary ends `→ api.x`); the gateway's own routes have none."""
+    summary: str = op["summary"]
+    return summary.rsplit("→ ", 1)[1] if "→ " in summary else "(the gateway)"
+
+
 def _operation(method: str, path: str, op: dict[str, Any]) -> list[str]:
-    function = op["summary"].rsplit("→ ", 1)[1]
+    function = _function(op)
     security = op.get("security")
     auth = "none" if security is None else ("optional" if {} in security else "bearer token")
     success = [c for c in op["responses"] if c.startswith("2")]
@@ -131,7 +137,7 @@ def markdown(catalog: Catalog) -> str:
     ops = [(m, p, op) for p, item in doc["paths"].items() for m, op in item.items()]
     for method, path, op in ops:
         auth = "none" if op.get("security") is None else ("optional" if {} in op["security"] else "token")
-        lines.append(f"| {method.upper()} | `{path}` | `{op['summary'].rsplit('→ ', 1)[1]}` | {auth} |")
+        lines.append(f"| {method.upper()} | `{path}` | `{_function(op)}` | {auth} |")
     lines.append("")
     for method, path, op in ops:
         lines += _operation(method, path, op)

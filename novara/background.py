@@ -9,7 +9,7 @@ import sys
 import time
 from pathlib import Path
 
-LISTENING = re.compile(r"Novara API listening on (http://\S+)")
+LISTENING = re.compile(r"Novara API listening on (http://[^\s\"]+)")  # a text line, or inside a JSON one
 
 
 def start_serve(

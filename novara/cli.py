@@ -1,7 +1,8 @@
 """`novara`: the command-line tool the Makefile calls.
 
 serve, migrate, db-url, db-stop, psql, token; the support commands of docs/operations.md: check-metrics,
-refresh-metrics, selftest, smoke; and backup setup|now|list|check and restore (Barman: novara/backup.py).
+refresh-metrics, monitor, selftest, smoke, api-docs; and backup setup|now|list|check and restore (Barman:
+novara/backup.py).
 """
 
 from __future__ import annotations
@@ -15,11 +16,11 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import NoReturn
 
-from gateway import auth
+from gateway import auth, logs
 from gateway import settings as settings_mod
 from gateway.db import AUTHENTICATOR, GATEWAY_ROLE
 from gateway.settings import Settings, SettingsError
@@ -95,7 +96,9 @@ def refuse_powerful(cfg: Settings, login: Login, *, warn: bool = True) -> list[s
                 f"MIGRATION_DATABASE_URL to the owner's (docs/roles.md), or NOVARA_ALLOW_POWERFUL_LOGIN=true"
             )
         if warn:
-            print(f"⚠️  serving as {login.role}, which should not serve requests: {why} (NOVARA_ALLOW_POWERFUL_LOGIN)")
+            logs.say(
+                f"⚠️  serving as {login.role}, which should not serve requests: {why} (NOVARA_ALLOW_POWERFUL_LOGIN)"
+            )
     return login.powers
 
 
@@ -119,12 +122,12 @@ def require_up_to_date(url: str, cfg: Settings) -> None:
         )
 
 
-def run_migrations(url: str, cfg: Settings, *, dry_run: bool = False) -> None:
+def run_migrations(url: str, cfg: Settings, *, dry_run: bool = False, say: Callable[[str], None] = print) -> None:
     import psycopg
     from psycopg import sql
 
     with psycopg.connect(url, autocommit=True) as conn:
-        migrator = Migrator(conn, db_dir(cfg), log=lambda line: print(line, flush=True))
+        migrator = Migrator(conn, db_dir(cfg), log=say)
         plan = migrator.run(dry_run=dry_run)
         if cfg.authenticator_password and not dry_run:
             conn.execute(
@@ -132,7 +135,7 @@ def run_migrations(url: str, cfg: Settings, *, dry_run: bool = False) -> None:
                     sql.Identifier(AUTHENTICATOR), sql.Literal(cfg.authenticator_password)
                 )
             )
-            print(f"{AUTHENTICATOR}: password set (NOVARA_AUTHENTICATOR_PASSWORD)")
+            say(f"{AUTHENTICATOR}: password set (NOVARA_AUTHENTICATOR_PASSWORD)")
     if dry_run:
         if plan.empty:
             print("nothing to apply: the database is up to date")
@@ -141,7 +144,7 @@ def run_migrations(url: str, cfg: Settings, *, dry_run: bool = False) -> None:
         for name in plan.forgotten:
             print(f"would forget repeatable {name} (its file is gone)")
     elif plan.empty:
-        print("migrations: up to date")
+        say("migrations: up to date")
 
 
 def print_status(url: str, cfg: Settings) -> None:
@@ -167,18 +170,20 @@ def cmd_serve(args: argparse.Namespace, cfg: Settings) -> int:
     host = args.host or cfg.host
     port = cfg.port if args.port is None else args.port
     secret = settings_mod.ensure_jwt_secret(cfg)
+    logs.configure(cfg.log_format)  # LOG_FORMAT=json: every line of `serve` is a JSON object, from here on
     with _server(cfg) as server:
         warned = False
         if server is not None:  # make run: migrate as the embedded server's superuser, serve as the authenticator
             owner = owner_url(cfg, server)
-            run_migrations(owner, cfg)
+            run_migrations(owner, cfg, say=logs.say)
             url = authenticator_url(cfg, server, owner)
         else:
             url = cfg.database_url or ""
             if cfg.migration_database_url:  # the owner migrates; the gateway's login is checked below
-                run_migrations(cfg.migration_database_url, cfg)
+                run_migrations(cfg.migration_database_url, cfg, say=logs.say)
             elif warned := bool(refuse_powerful(cfg, inspect_login(url))):
-                run_migrations(url, cfg)  # allowed by the override: a login that owns the schema migrates it
+                # allowed by the override: a login that owns the schema migrates it
+                run_migrations(url, cfg, say=logs.say)
             else:  # a login with no power cannot migrate: it checks that nothing is pending
                 require_serving(inspect_login(url))
                 require_up_to_date(url, cfg)
@@ -188,7 +193,7 @@ def cmd_serve(args: argparse.Namespace, cfg: Settings) -> int:
         # Ctrl-C: uvicorn shuts down gracefully, then re-raises; the database server stops below.
         with contextlib.suppress(KeyboardInterrupt):
             serve(cfg, url, secret, host=host, port=port, workers=args.workers)
-    print("Novara API stopped", flush=True)
+    logs.say("Novara API stopped")
     return 0
 
 
@@ -252,6 +257,13 @@ def cmd_refresh_metrics(args: argparse.Namespace, cfg: Settings) -> int:
 
     with database(cfg) as url:
         return refresh_metrics(url, sys.stdout)
+
+
+def cmd_monitor(args: argparse.Namespace, cfg: Settings) -> int:
+    from .monitor import monitor
+
+    with database(cfg) as url:
+        return monitor(url, sys.stdout, as_json=args.json)
 
 
 def cmd_selftest(args: argparse.Namespace, cfg: Settings) -> int:
@@ -377,7 +389,12 @@ def build_parser() -> Parser:
     p = sub.add_parser("serve", help="apply migrations and serve the HTTP API")
     p.add_argument("--host", help="address to bind (default $HOST or 127.0.0.1)")
     p.add_argument("--port", type=int, help="port to bind (default $PORT or 8000; 0 picks a free one)")
-    p.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="worker processes (default: one per core, here %(default)s); DB_POOL_MAX is shared among them",
+    )
 
     p = sub.add_parser("migrate", help="apply pending migrations")
     group = p.add_mutually_exclusive_group()
@@ -404,6 +421,14 @@ def build_parser() -> Parser:
         help="refresh the metrics views (SELECT public.refresh_user_metrics(true))",
         description="Prints each view's duration; exit 1 with the error when the refresh fails.",
     )
+    p = sub.add_parser(
+        "monitor",
+        help="the guide's monitoring in one place: events per minute, metrics freshness, top api functions",
+        description="Reads core.monitoring() as the owner: events recorded in the last minute/5 minutes/hour, each "
+        "metrics view's last refresh, the api.* functions with the most total time in pg_stat_statements (where "
+        "loaded), the gateway's connections, the audit's reads of the last day. Exit 1 if the database cannot be read.",
+    )
+    p.add_argument("--json", action="store_true", help="print the document core.monitoring() returns")
     sub.add_parser(
         "selftest",
         help="exercise the api functions as a throwaway user in one transaction, rolled back",
@@ -520,6 +545,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "check-metrics": cmd_check_metrics,
             "refresh-metrics": cmd_refresh_metrics,
             "selftest": cmd_selftest,
+            "monitor": cmd_monitor,
             "smoke": cmd_smoke,
             "api-docs": cmd_api_docs,
             "backup": cmd_backup,

@@ -161,7 +161,7 @@ BEGIN
         seen := seen + 1;
         -- as the superuser: B has rows here (so "no rows" below is a refusal, not an empty table)
         EXECUTE format('SELECT count(*) FROM public.%I WHERE %I = %L', r.rel, r.user_column, w ->> 'b') INTO n;
-        PERFORM tests.assert_true(n > 0 OR r.rel IN ('legacy_checkin_changes', 'user_weekly_metrics'),
+        PERFORM tests.assert_true(n > 0 OR r.rel IN ('legacy_checkin_changes', 'user_weekly_metrics', 'analyst_weekly_metrics'),
             r.rel || ': B has rows to protect');
         PERFORM tests.as_gateway(jsonb_build_object('email', 'a@example.com'));
         IF has_table_privilege('novara_api', format('public.%I', r.rel), 'SELECT') THEN

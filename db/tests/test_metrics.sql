@@ -96,7 +96,7 @@ BEGIN
         ARRAY['bad:2', 'good:1'], 'one row per user and day'
     );
     -- the gateway role sees only the caller's rows (security_invoker), and nothing of the materialized views;
-    -- analysts see every user's rows
+    -- analysts see every user's rows (the snapshots through the views that record each read)
     -- (novara_api may use the tests schema already, see _fixtures.sql)
     GRANT USAGE ON SCHEMA tests TO novara_analyst;
     GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA tests TO novara_analyst;
@@ -107,13 +107,18 @@ BEGIN
     RESET ROLE;
     SET LOCAL ROLE novara_analyst;
     PERFORM tests.assert_eq((SELECT count(*) FROM public.user_daily_metrics_live), 2::bigint);
-    PERFORM tests.assert_eq((SELECT count(*) FROM public.user_daily_metrics), 0::bigint, 'readable, not refreshed');
+    -- the snapshots through the recording views only (docs/audit.md)
+    PERFORM tests.assert_eq((SELECT count(*) FROM public.analyst_daily_metrics), 0::bigint, 'readable, not refreshed');
+    PERFORM tests.assert_eq((SELECT count(*) FROM public.analyst_weekly_metrics), 0::bigint, 'readable, not refreshed');
+    PERFORM tests.assert_raises('SELECT count(*) FROM public.user_daily_metrics', '42501', 'permission denied%');
     RESET ROLE;
     PERFORM tests.assert_true(ann IS DISTINCT FROM bob);
     PERFORM tests.assert_eq(has_table_privilege('novara_api', 'public.user_daily_metrics', 'SELECT'), FALSE);
     PERFORM tests.assert_eq(has_table_privilege('novara_api', 'public.user_weekly_metrics', 'SELECT'), FALSE);
-    PERFORM tests.assert_eq(has_table_privilege('novara_analyst', 'public.user_daily_metrics', 'SELECT'), TRUE);
-    PERFORM tests.assert_eq(has_table_privilege('novara_analyst', 'public.user_weekly_metrics', 'SELECT'), TRUE);
+    PERFORM tests.assert_eq(has_table_privilege('novara_analyst', 'public.user_daily_metrics', 'SELECT'), FALSE);
+    PERFORM tests.assert_eq(has_table_privilege('novara_analyst', 'public.user_weekly_metrics', 'SELECT'), FALSE);
+    PERFORM tests.assert_eq(has_table_privilege('novara_analyst', 'public.analyst_daily_metrics', 'SELECT'), TRUE);
+    PERFORM tests.assert_eq(has_table_privilege('novara_analyst', 'public.analyst_weekly_metrics', 'SELECT'), TRUE);
     PERFORM tests.assert_eq(has_table_privilege('novara_definer', 'public.user_daily_metrics', 'SELECT'), TRUE);
     PERFORM tests.assert_eq(has_table_privilege('novara_definer', 'public.user_weekly_metrics', 'SELECT'), TRUE);
     PERFORM tests.assert_eq(has_function_privilege('novara_api', 'public.refresh_user_metrics(boolean)', 'EXECUTE'),

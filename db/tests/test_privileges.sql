@@ -181,9 +181,15 @@ AS $$
         ], NULL),
         ('novara_api', 'DEFAULT EXECUTE ON FUNCTIONS', ARRAY['(owner) in api'], NULL),
         -- the functions' owner: owns every api function, executes core, writes through RLS ------------------------
-        ('novara_definer', 'OWNER', ARRAY['api.%', 'core.forget_login_attempts()'], NULL),
+        -- core.note_access: the audit's recorder (docs/audit.md), definer so that readers append without writing
+        ('novara_definer', 'OWNER', ARRAY['api.%', 'core.forget_login_attempts()', 'core.note_access(text, uuid)'],
+            NULL),
+        -- core.export_user is a DBA's, like core.erase_user; so is core.monitoring (novara monitor)
         ('novara_definer', 'EXECUTE', ARRAY['api.%', 'core.%'],
-            ARRAY['core.erase_user(uuid, text)', 'core.forget_login_attempts()']),
+            ARRAY[
+                'core.erase_user(uuid, text)', 'core.forget_login_attempts()', 'core.export_user(uuid, text)',
+                'core.monitoring(integer)'
+            ]),
         ('novara_definer', 'DEFAULT EXECUTE ON FUNCTIONS', ARRAY['(owner) in core'], NULL),
         ('novara_definer', 'SELECT', ARRAY[
             'public.users', 'public.user_profiles', 'public.health_events', 'public.live_checkins', 'public.insights',
@@ -198,7 +204,9 @@ AS $$
         ('novara_definer', 'INSERT', ARRAY[
             'public.users', 'public.user_profiles', 'public.health_events', 'public.live_checkins', 'public.insights',
             'public.daily_checkins', 'public.insight_engagement', 'public.insight_feedback',
-            'public.user_credentials', 'public.login_attempts', 'public.checkin_idempotency'
+            'public.user_credentials', 'public.login_attempts', 'public.checkin_idempotency',
+            -- the audit: only core.note_access (owned by the definer) appends; nobody else reads or writes the log
+            'public.data_access_log'
         ], NULL),
         ('novara_definer', 'UPDATE', ARRAY[
             'public.users', 'public.user_profiles', 'public.live_checkins', 'public.insights', 'public.daily_checkins',
@@ -209,8 +217,11 @@ AS $$
             'public.user_credentials', 'public.login_attempts'
         ], NULL),
         -- analysts: read-only, pseudonymous (no email, no nickname, no credentials, attempts or idempotency keys) --
-        -- the pure functions the security_invoker views they read call
-        ('novara_analyst', 'EXECUTE', ARRAY['core.mood_score(text)', 'core.jsonb_concat_agg(jsonb)'], NULL),
+        -- the pure functions the security_invoker views they read call; core.note_access: their row-level policies
+        -- call it, so reading is recording (docs/audit.md)
+        ('novara_analyst', 'EXECUTE', ARRAY[
+            'core.mood_score(text)', 'core.jsonb_concat_agg(jsonb)', 'core.note_access(text, uuid)'
+        ], NULL),
         ('novara_analyst', 'SELECT', ARRAY[
             'public.health_events', 'public.live_checkins', 'public.insights', 'public.daily_checkins',
             'public.legacy_checkin_changes', 'public.insight_engagement', 'public.insight_feedback',
@@ -218,7 +229,8 @@ AS $$
             'public.insight_rules', 'public.checkin_focus_dimensions', 'public.checkin_questions',
             'public.metrics_refresh_log', 'public.erasure_log', 'public.schema_migrations',
             'public.health_events_live', 'public.daily_checkins_legacy', 'public.user_daily_metrics_live',
-            'public.user_daily_metrics', 'public.user_weekly_metrics', 'public.profile_fields',
+            -- the metrics snapshots (no row-level security) only through views that record each read
+            'public.analyst_daily_metrics', 'public.analyst_weekly_metrics', 'public.profile_fields',
             'public.users.id', 'public.users.status', 'public.users.created_at', 'public.users.updated_at',
             'public.user_profiles.user_id', 'public.user_profiles.timezone', 'public.user_profiles.email_opt_in',
             'public.user_profiles.confidence_meds', 'public.user_profiles.confidence_costs',
@@ -342,8 +354,13 @@ BEGIN
     FROM tests.own_functions() AS f
     INNER JOIN pg_catalog.pg_proc AS p ON f = p.oid
     WHERE pg_catalog.has_function_privilege('novara_analyst', f, 'EXECUTE')
-        AND (p.provolatile = 'v' OR tests.trusts_claims(f));
+        AND (p.provolatile = 'v' OR tests.trusts_claims(f))
+        -- the audit's recorder writes their own read record and nothing else (docs/audit.md)
+        AND f <> 'core.note_access(text, uuid)'::regprocedure;
     PERFORM tests.assert_eq(bad, NULL, 'functions analysts may execute that write or trust the claims');
+    PERFORM tests.assert_true(
+        NOT tests.trusts_claims('core.note_access(text, uuid)'::regprocedure), 'the recorder trusts no claims'
+    );
     SELECT string_agg(c.oid::regclass::text || ' ' || x.priv, ', ') INTO bad
     FROM pg_catalog.pg_class AS c
     CROSS JOIN (VALUES ('INSERT'), ('UPDATE'), ('DELETE'), ('TRUNCATE')) AS x (priv)

@@ -235,6 +235,31 @@ def test_me(client: TestClient) -> None:
     assert body["user"] == user
 
 
+@covers("GET /api/users/me/export")
+def test_export_me(client: TestClient) -> None:
+    token, user = signup(client, nickname="Bo")
+    event = {"event_type": "sleep", "event_data": {"hours": 8}}
+    assert client.post("/api/v2/health/events", headers=bearer(token), json=event).status_code == 201
+    body = assert_success(client.get("/api/users/me/export", headers=bearer(token)))
+    assert_shape(
+        body,
+        {
+            "success": True,
+            "export": {
+                "user": USER,
+                "profile": dict,
+                "checkins": list,
+                "events": [EVENT],
+                "insights": list,
+                "engagement": list,
+                "generated_at": ISO,
+            },
+        },
+    )
+    assert body["export"]["user"] == user and body["export"]["events"][0]["event_data"] == {"hours": 8}
+    # (the round trip with erasure, the whole history and the 3-year timing: tests/http/test_export.py)
+
+
 @covers("PUT /api/users/me")
 def test_update_me_changes_every_profile_field_but_email(client: TestClient) -> None:
     token, user = signup(client)

@@ -5,6 +5,8 @@ Each runs as `python -m novara.cli …` against a fresh migrated database, as an
 
 from __future__ import annotations
 
+import json
+import re
 import signal
 import socket
 
@@ -33,7 +35,7 @@ def run_sql(db_url: str, statement: str) -> None:
         conn.execute(statement)  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize("sub", ["check-metrics", "refresh-metrics", "selftest", "smoke"])
+@pytest.mark.parametrize("sub", ["check-metrics", "refresh-metrics", "monitor", "selftest", "smoke"])
 def test_help(sub: str) -> None:
     r = novara(sub, "--help", env=novara_env())
     assert r.returncode == 0, r.stderr
@@ -96,7 +98,8 @@ def test_check_and_refresh_fail_when_a_view_is_broken(db_url: str) -> None:
     assert r.returncode == 1
     assert "check-metrics: FAILED: user_daily_metrics has no unique index" in r.stdout
 
-    run_sql(db_url, "DROP MATERIALIZED VIEW public.user_weekly_metrics")
+    # CASCADE: the analysts' recording view (db/views/analyst_weekly_metrics.sql) depends on it
+    run_sql(db_url, "DROP MATERIALIZED VIEW public.user_weekly_metrics CASCADE")
     r = novara("check-metrics", env=env)
     assert r.returncode == 1
     assert "❌ missing: no relation public.user_weekly_metrics" in r.stdout
@@ -188,3 +191,41 @@ def test_smoke_against_a_closed_port() -> None:
         f"❌ GET /api/health: cannot connect to http://127.0.0.1:{port}: [Errno 111] Connection refused"
     ]
     assert "Traceback" not in r.stdout + r.stderr and r.stderr == ""
+
+
+def test_monitor_reports_events_freshness_and_top_functions(db_url: str, gateway_url: str) -> None:
+
+    from gateway.db import GATEWAY_ROLE, call_statement
+
+    with psycopg.connect(gateway_url, autocommit=True) as gw:  # what the gateway runs, statement for statement
+        gw.execute(f"SET ROLE {GATEWAY_ROLE}")  # type: ignore[arg-type]  # a constant name
+        claims = '{"email": "mon@example.com"}'
+        gw.execute(call_statement("api.signup", False), (json.dumps({"email": "mon@example.com"}), "{}", claims))
+        for day in range(1, 4):
+            body = {"mood_today": "hopeful", "confidence_today": 7, "date_submitted": f"2026-11-0{day}"}
+            gw.execute(call_statement("api.create_checkin", False), (json.dumps(body), "{}", claims))
+        for _ in range(3):
+            gw.execute(call_statement("api.list_checkins", False), ("{}", "{}", claims))
+    run_sql(db_url, "SELECT public.refresh_user_metrics(false)")
+    env = novara_env(DATABASE_URL=db_url)
+    r = novara("monitor", "--json", env=env)
+    assert r.returncode == 0, r.stderr
+    doc = json.loads(r.stdout)
+    assert doc["events"]["last_hour"] >= 3 and doc["events"]["last_minute"] >= 3, doc["events"]
+    daily = doc["metrics_views"]["user_daily_metrics"]
+    assert daily["populated"] is True and daily["age_seconds"] < 600 and daily["concurrent"] is False
+    top = doc["top_api_functions"]
+    assert top["status"] == "ok", top
+    calls = {f["function"]: f["calls"] for f in top["by_total_time"]}
+    assert calls.get("create_checkin") == 3 and calls.get("list_checkins") == 3, calls
+    assert doc["audited_reads_last_day"] == {"records": 0, "readers": 0, "people": 0}
+    text = novara("monitor", env=env)
+    assert text.returncode == 0, text.stderr
+    assert "events:" in text.stdout and "user_daily_metrics: refreshed" in text.stdout
+    assert re.search(r"^\s+create_checkin\s+3\s", text.stdout, re.MULTILINE), text.stdout
+
+
+def test_monitor_cannot_connect() -> None:
+    r = novara("monitor", env=novara_env(DATABASE_URL="postgresql://nobody@127.0.0.1:1/none"))
+    assert r.returncode == 1
+    assert "novara monitor:" in r.stdout

@@ -112,7 +112,8 @@ class Stack:
         )
         self._starts += 1
         self.gateway, self.base_url = start_serve(
-            ["--host", "127.0.0.1", "--port", str(self._port)],
+            # one process: the faults are a kill -9 of *the* gateway, the pool figures one pool's
+            ["--host", "127.0.0.1", "--port", str(self._port), "--workers", "1"],
             env,
             self.run_dir / f"gateway-{self._starts}.log",
             timeout=timeout,
