@@ -57,7 +57,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--render-only", action="store_true", help="only rewrite the README's tables from --results")
     p.add_argument("--no-growth", action="store_true", help="skip the growth measurements")
     p.add_argument(
-        "--gateway-workers", type=int, default=1, help="uvicorn worker processes of novara serve (default 1)"
+        "--gateway-workers",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="uvicorn worker processes of novara serve (default: one per core, as novara serve)",
     )
     p.add_argument("--profile-gateway", metavar="ROUTE", help="also profile the gateway (cProfile) on this route")
     return p
@@ -125,7 +128,7 @@ def run(args: argparse.Namespace, argv: list[str]) -> dict[str, Any]:
             "growth_duration_s": plan.growth_duration,
             "clients": plan.clients,
             "threads": measure.THREADS,
-            "gateway": f"novara serve ({args.gateway_workers} uvicorn worker(s), uvloop + httptools, pool of 20 each)",
+            "gateway": f"novara serve ({args.gateway_workers} worker(s), uvloop + httptools, DB_POOL_MAX 20 shared)",
             "gateway_workers": args.gateway_workers,
             "pgdata": str(db.pgdata.parent.parent) if db.pgdata else "given database",
         }

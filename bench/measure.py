@@ -21,6 +21,9 @@ from .stats import Measurement, ratio
 
 PER_CLIENT = 8  # check-in writers owned by each pgbench client
 PER_THREAD = 64  # check-in writers owned by each wrk thread
+# The half-load run's check-ins: dates clear of the closed-loop run's (from routes.FIRST_DATE on) and of
+# gwprofile's (2010 on).
+HALF_LOAD_FIRST_DATE = "1981-01-01"
 THREADS = 2  # pgbench jobs and wrk threads
 
 
@@ -135,6 +138,20 @@ def measure_route(ctx: Context, conn: psycopg.Connection, rc: RouteClass) -> dic
             per_thread=PER_THREAD,
         ),
     )
+    # The latency of a fixed load at half the capacity just measured: the honest form of a latency target on a
+    # machine whose cores the closed-loop run saturates (its latency is queueing).
+    half = wrk.run(
+        ctx.gateway_url,
+        rc,
+        tokens,
+        connections=plan.clients,
+        duration=plan.duration,
+        workdir=work,
+        threads=THREADS,
+        per_thread=PER_THREAD,
+        rate=gw.throughput / 2,
+        first_date=HALF_LOAD_FIRST_DATE,
+    )
     result = {
         "label": rc.label,
         "function": rc.function,
@@ -143,6 +160,7 @@ def measure_route(ctx: Context, conn: psycopg.Connection, rc: RouteClass) -> dic
         "direct_1": d1.as_dict(),
         "direct_n": dn.as_dict(),
         "gateway": gw.as_dict(),
+        "gateway_half_load": half.as_dict(),
         "ratios": _ratios(dn, gw),
         "cpu_ms_per_request": {"direct_1": d1_cpu, "direct_n": dn_cpu, "gateway": gw_cpu},
         "statements": statements,

@@ -4,14 +4,26 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 from typing import Any
 
 START = "<!-- bench:results:start -->"
 END = "<!-- bench:results:end -->"
-TARGET_P99_MS = 15.0
-TARGET_THROUGHPUT_RATIO = 0.5
+TARGET_P99_MS = 15.0  # at half the measured capacity (a fixed offered load), not at saturation
+TARGET_THROUGHPUT_RATIO = 0.6
 TARGET_GROWTH_RATIO = 1.5
+# CPU milliseconds per request, database + gateway, at the concurrent gateway measurement
+TARGET_CPU_MS = {
+    "list_checkins": 1.0,
+    "create_checkin": 2.0,
+    "timeline": 1.5,
+    "analytics": 1.5,
+    "daily_summary": 0.8,
+    "daily_insight": 0.8,
+    "create_event": 0.8,
+    "user_metrics": 0.8,
+}
 
 
 def json_path(result: dict[str, Any], results_dir: Path) -> Path:
@@ -154,23 +166,56 @@ def sizes_table(latest: dict[str, dict[str, Any]]) -> list[str]:
     return lines
 
 
-def targets(result: dict[str, Any]) -> list[str]:
-    routes = result["routes"].values()
-    worst_p99 = max(routes, key=lambda r: r["gateway"]["p99_ms"], default=None)
-    worst_ratio = min(routes, key=lambda r: r["ratios"]["throughput"] or 0, default=None)
-    out = []
-    if worst_p99:
-        p99 = worst_p99["gateway"]["p99_ms"]
-        out.append(
-            f"- p99 < {TARGET_P99_MS:g} ms at {result['parameters']['clients']} connections (gateway): "
-            f"{_mark(p99 < TARGET_P99_MS)} worst {worst_p99['label']} {p99:.2f} ms"
-            + ("" if p99 < TARGET_P99_MS else f" ({p99 / TARGET_P99_MS:.1f}x the target)")
+def half_load_table(result: dict[str, Any]) -> list[str]:
+    """The gateway at a fixed offered load of half its measured capacity (Poisson arrivals, bench/lua/rotate.lua)."""
+    rows = [r for r in result["routes"].values() if r.get("gateway_half_load")]
+    if not rows:
+        return []
+    n = result["parameters"]["clients"]
+    lines = [
+        f"| at half the capacity ({n} connections, paced) | offered /s | served /s | p50 ms | p99 ms | max ms "
+        "| errors |",
+        "|---|--:|--:|--:|--:|--:|--:|",
+    ]
+    for r in rows:
+        h = r["gateway_half_load"]
+        lines.append(
+            f"| {r['label']} | {_f(r['gateway']['throughput'] / 2, 0)} | {_f(h['throughput'], 0)} | {_f(h['p50_ms'])} "
+            f"| {_f(h['p99_ms'])} | {_f(h['max_ms'])} | {h['errors']} |"
         )
+    return lines
+
+
+def _cpu_total(route: dict[str, Any]) -> float | None:
+    cpu = (route.get("cpu_ms_per_request") or {}).get("gateway") or {}
+    parts = [cpu.get("database"), cpu.get("gateway")]
+    return None if any(p is None for p in parts) else sum(parts)  # type: ignore[arg-type]
+
+
+def targets(result: dict[str, Any]) -> list[str]:
+    routes = result["routes"]
+    out = []
+    for key, target in TARGET_CPU_MS.items():
+        total = _cpu_total(routes[key]) if key in routes else None
+        if total is not None:
+            out.append(
+                f"- {routes[key]['label']}: CPU per request (database + gateway) ≤ {target:g} ms: "
+                f"{_mark(total <= target)} {total:.2f} ms" + ("" if total <= target else f" ({total / target:.1f}x)")
+            )
+    halves = [r for r in routes.values() if r.get("gateway_half_load")]
+    if halves:
+        worst = max(halves, key=lambda r: r["gateway_half_load"]["p99_ms"])
+        p99 = worst["gateway_half_load"]["p99_ms"]
+        out.append(
+            f"- p99 < {TARGET_P99_MS:g} ms at half the capacity, every route: {_mark(p99 < TARGET_P99_MS)} worst "
+            f"{worst['label']} {p99:.2f} ms" + ("" if p99 < TARGET_P99_MS else f" ({p99 / TARGET_P99_MS:.1f}x)")
+        )
+    worst_ratio = min(routes.values(), key=lambda r: r["ratios"]["throughput"] or 0, default=None)
     if worst_ratio:
         r = worst_ratio["ratios"]["throughput"] or 0
         out.append(
-            f"- gateway throughput ≥ {TARGET_THROUGHPUT_RATIO:.0%} of direct: {_mark(r >= TARGET_THROUGHPUT_RATIO)} "
-            f"lowest {worst_ratio['label']} {r:.0%}"
+            f"- gateway throughput ≥ {TARGET_THROUGHPUT_RATIO:.0%} of direct on every route: "
+            f"{_mark(r >= TARGET_THROUGHPUT_RATIO)} lowest {worst_ratio['label']} {r:.0%}"
         )
     for key, g in (result.get("growth") or {}).items():
         # analytics over a quarter: the 30-day user fills a third of the window; 3y / 90d is like for like
@@ -242,6 +287,8 @@ def section(result: dict[str, Any], charts: list[str] | None = None) -> str:
         "",
         *cpu_table(result),
         "",
+        *half_load_table(result),
+        "",
         *growth_table(result),
         "",
         "Targets:",
@@ -250,7 +297,8 @@ def section(result: dict[str, Any], charts: list[str] | None = None) -> str:
         "",
         *slowest(result),
     ]
-    return "\n".join(lines).rstrip() + "\n"
+    text = "\n".join(lines)
+    return re.sub(r"\n{3,}", "\n\n", text).rstrip() + "\n"  # a table that has nothing to show leaves no gap
 
 
 def markdown(

@@ -91,8 +91,11 @@ def run(
     threads: int = 2,
     per_thread: int = 1,
     first_date: str = FIRST_DATE,
+    rate: float | None = None,
 ) -> Measurement:
-    """wrk for `duration` seconds at `connections` connections; errors (non-2xx, socket) are counted."""
+    """wrk for `duration` seconds at `connections` connections; errors (non-2xx, socket) are counted. rate: offer
+    about this many requests per second (random waits between a connection's requests, rotate.lua) instead of
+    as many as the server answers."""
     binary = available()
     if binary is None:
         raise RuntimeError("wrk is not installed (apt-get install -y wrk)")
@@ -117,6 +120,7 @@ def run(
         mode,
         str(per_thread),
         str(first_day),
+        f"{connections / rate * 1000:.3f}" if rate else "0",
     ]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=duration + 60)
     found = _RESULT.search(proc.stdout)

@@ -1,9 +1,13 @@
 -- wrk script: each request acts as one of many users (a valid token per user, read from a file).
--- Arguments (after `--`): tokens_file method target body_file mode per_thread first_day_epoch
+-- Arguments (after `--`): tokens_file method target body_file mode per_thread first_day_epoch [mean_delay_ms]
 --   mode "random":  a random token per request (math.random, seeded per thread)
 --   mode "rotate":  check-in writers; thread t owns tokens [t*per_thread, (t+1)*per_thread) and request i of
 --                   the thread goes to token i % per_thread with date first_day + i // per_thread: every
 --                   request is a fresh (user, date), so none is refused as a duplicate.
+--   mean_delay_ms > 0: each connection waits a random time (exponential, this mean) before each request, so the
+--                   load offered is about connections / mean delay, whatever the answers take (Poisson
+--                   arrivals: the latency of a fixed load, not of a saturated server); absent or 0: as fast as
+--                   answers come (closed loop)
 -- done() prints one line "BENCH-JSON {...}" with the figures (latency in microseconds).
 
 local next_tid = 0
@@ -32,6 +36,12 @@ function init(args)
     per_thread = tonumber(args[6])
     first_day = tonumber(args[7])
     math.randomseed(1000 + (tid or 0))
+    local mean_delay = tonumber(args[8] or "0")
+    if mean_delay > 0 then  -- wrk looks for delay() after init: only a paced run defines it
+        delay = function()
+            return -math.log(1 - math.random()) * mean_delay
+        end
+    end
 end
 
 function request()
