@@ -40,17 +40,20 @@ BEGIN
         -- state is the one it read).
         LOOP
             EXIT WHEN total >= batch;
+            -- (A probe of the events' correlation index per row, LATERAL ... LIMIT 1: never a scan of the whole log
+            -- per user, whatever the statistics of a log the backfill itself is filling say.)
             WITH src AS MATERIALIZED (
                 SELECT
                     d.id, d.user_id, d.date_submitted, d.checkin_type, d.created_at,
                     core.legacy_fields(d) AS fields
                 FROM public.daily_checkins AS d
-                WHERE
-                    d.user_id = uid
-                    AND NOT EXISTS (
-                        SELECT 1 FROM public.health_events AS e
-                        WHERE e.correlation_id = d.id AND e.source = 'checkin_v1'
-                    )
+                LEFT JOIN LATERAL (
+                    SELECT TRUE AS found
+                    FROM public.health_events AS e
+                    WHERE e.correlation_id = d.id AND e.source = 'checkin_v1'
+                    LIMIT 1
+                ) AS h ON TRUE
+                WHERE d.user_id = uid AND h.found IS NULL
                 ORDER BY d.date_submitted
                 LIMIT batch - total
             ),
@@ -71,8 +74,7 @@ BEGIN
 
             consumed AS (
                 DELETE FROM public.legacy_checkin_changes AS l
-                USING src AS s
-                WHERE l.user_id = uid AND l.checkin_id = s.id
+                WHERE l.user_id = uid AND l.checkin_id = ANY (ARRAY(SELECT s.id FROM src AS s))
                 RETURNING 1
             )
 
