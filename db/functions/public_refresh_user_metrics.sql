@@ -45,7 +45,7 @@ END
 $$;
 
 COMMENT ON FUNCTION public.refresh_user_metrics(boolean) IS
-'Import the pending check-in writes of V1 mode into the event log (core.sync_legacy_checkins), then refresh '
-'user_daily_metrics and user_weekly_metrics (CONCURRENTLY when asked and the view is populated), log each in '
-'metrics_refresh_log; returns {user_daily_metrics: {duration_ms, concurrent}, user_weekly_metrics: {...}, '
-'v1_writes_imported, refreshed_at}. Run by the views'' owner (cron, DBA).';
+'Refresh user_daily_metrics then user_weekly_metrics (CONCURRENTLY when asked and the view is populated), after '
+'importing the pending check-in writes of V1 mode into the event log they are built from '
+'(core.sync_legacy_checkins); log each refresh in metrics_refresh_log; returns {user_daily_metrics: {duration_ms, '
+'concurrent}, user_weekly_metrics: {...}, v1_writes_imported, refreshed_at}. Run by the views'' owner (cron, DBA).';

@@ -47,6 +47,12 @@ DROP FUNCTION IF EXISTS core.checkin_list_body(jsonb);
 DROP FUNCTION IF EXISTS core.checkin_today_body(jsonb, date);
 DROP FUNCTION IF EXISTS core.last_values_body(jsonb, date, date);
 
+COMMENT ON COLUMN public.daily_checkins.fields IS
+'Every answer of the check-in as given (validated; nulls and JSON types kept), written by both modes '
+'(core.legacy_put); the typed columns and extra_fields hold the same values for psql users. NULL when another '
+'writer stored the row (or changed its columns without it): the fields are then derived from the columns '
+'(core.legacy_fields).';
+
 COMMENT ON TABLE public.daily_checkins IS
 'The check-ins'' read model in both modes: one row per live check-in, its current state. V1 mode '
 '(USE_SCHEMA_V2=false, api.v1_*) writes it directly; the V2 functions write it in the same transaction as the '
