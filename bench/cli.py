@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import os
 import secrets
 import shlex
@@ -55,6 +56,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--readme", type=Path, default=HERE / "README.md", help="README whose table is updated")
     p.add_argument("--no-readme", action="store_true", help="do not update the README")
     p.add_argument("--render-only", action="store_true", help="only rewrite the README's tables from --results")
+    p.add_argument(
+        "--compare",
+        nargs=2,
+        type=Path,
+        metavar=("BEFORE", "AFTER"),
+        help="print a before/after table of two result JSON files (measures nothing)",
+    )
     p.add_argument("--no-growth", action="store_true", help="skip the growth measurements")
     p.add_argument(
         "--gateway-workers",
@@ -173,6 +181,10 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("XDG_RUNTIME_DIR", "/tmp")
     argv = sys.argv[1:] if argv is None else argv
     args = build_parser().parse_args(argv)
+    if args.compare:
+        before, after = (json.loads(p.read_text()) for p in args.compare)
+        print("\n".join(report.compare(before, after)))
+        return 0
     if args.render_only:
         latest = report.latest_by_size(args.results)
         for result in latest.values():

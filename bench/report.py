@@ -228,6 +228,44 @@ def targets(result: dict[str, Any]) -> list[str]:
     return out
 
 
+def _run_label(result: dict[str, Any]) -> str:
+    commit = (result.get("versions") or {}).get("git_commit") or "?"
+    return f"{result['date']} {result['size']} at {commit}"
+
+
+def compare(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
+    """Two runs side by side, route by route: CPU per request (database + gateway, at the concurrent gateway
+    measurement), gateway throughput and its share of direct, gateway p99, and the bytes of a response."""
+
+    def ratio(a: float | None, b: float | None) -> str:
+        return f"{b / a:.2f}x" if a and b is not None else "-"
+
+    def size(m: dict[str, Any]) -> str:
+        n = m.get("bytes_per_response")
+        return "-" if n is None else f"{n:,.0f}"
+
+    lines = [
+        f"Before: {_run_label(before)} (`{before['command']}`, load average {before['load_average']['before']}); "
+        f"after: {_run_label(after)} (`{after['command']}`, load average {after['load_average']['before']}).",
+        "",
+        "| route | CPU ms/req before | after | after / before | gateway /s before | after | gw/direct before "
+        "| after | gw p99 ms before | after | bytes/response before | after |",
+        "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
+    ]
+    for key, a in after["routes"].items():
+        b = before["routes"].get(key)
+        if b is None:
+            continue
+        cb, ca = _cpu_total(b), _cpu_total(a)
+        gb, ga = b["gateway"], a["gateway"]
+        lines.append(
+            f"| {a['label']} | {_f(cb)} | {_f(ca)} | {ratio(cb, ca)} | {_f(gb['throughput'], 0)} "
+            f"| {_f(ga['throughput'], 0)} | {_f(b['ratios']['throughput'])} | {_f(a['ratios']['throughput'])} "
+            f"| {_f(gb['p99_ms'])} | {_f(ga['p99_ms'])} | {size(gb)} | {size(ga)} |"
+        )
+    return lines
+
+
 def slowest(result: dict[str, Any]) -> list[str]:
     s = result.get("slowest")
     if not s:

@@ -20,6 +20,7 @@ class Measurement:
     p99_ms: float
     mean_ms: float
     max_ms: float
+    bytes_per_response: float | None = None  # wrk: bytes read per response, status line and headers included
 
     def as_dict(self) -> dict[str, Any]:
         return {k: (round(v, 3) if isinstance(v, float) else v) for k, v in asdict(self).items()}

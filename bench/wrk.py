@@ -142,4 +142,5 @@ def run(
         p99_ms=lat["p99"] / 1000,
         mean_ms=lat["mean"] / 1000,
         max_ms=lat["max"] / 1000,
+        bytes_per_response=data["bytes"] / data["requests"] if data["requests"] else None,
     )

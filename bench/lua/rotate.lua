@@ -68,9 +68,10 @@ end
 function done(summary, latency, requests)
     local e = summary.errors
     io.write(string.format(
-        'BENCH-JSON {"requests":%d,"duration_us":%d,"errors":{"connect":%d,"read":%d,"write":%d,"status":%d,'
+        'BENCH-JSON {"requests":%d,"bytes":%d,"duration_us":%d,'
+            .. '"errors":{"connect":%d,"read":%d,"write":%d,"status":%d,'
             .. '"timeout":%d},"latency_us":{"p50":%d,"p99":%d,"mean":%.1f,"max":%d}}\n',
-        summary.requests, summary.duration, e.connect, e.read, e.write, e.status, e.timeout,
+        summary.requests, summary.bytes, summary.duration, e.connect, e.read, e.write, e.status, e.timeout,
         latency:percentile(50), latency:percentile(99), latency.mean, latency.max
     ))
 end
