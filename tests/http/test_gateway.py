@@ -138,7 +138,7 @@ def test_read_only_routes_cannot_write(gateway_url: str) -> None:
     """The read-only call shape refuses writes whatever the function does; the normal one allows them."""
     import asyncio
 
-    from gateway.db import CallError, Database
+    from gateway.db import LSN, CallError, Database
 
     async def run() -> None:
         db = Database(gateway_url, 2)
@@ -150,13 +150,14 @@ def test_read_only_routes_cannot_write(gateway_url: str) -> None:
             with pytest.raises(CallError) as err:
                 await db.call("api.create_event", body, "{}", claims, read_only=True)
             assert err.value.sqlstate == "25006"  # read_only_sql_transaction
-            text, status = await db.call("api.create_event", body, "{}", claims, read_only=False)
-            assert json.loads(text or "{}")["success"] is True and status is None
+            answer = await db.call("api.create_event", body, "{}", claims, read_only=False)
+            assert json.loads(answer.text or "{}")["success"] is True and answer.status is None
+            assert answer.lsn and LSN.match(answer.lsn)  # a write answers with the WAL position after its commit
             # the same key again: the original event, and the status the function set (core.respond_with)
             keyed = '{"idempotency_key": "k1"}'
-            first, _ = await db.call("api.create_event", body, keyed, claims, read_only=False)
-            again, status = await db.call("api.create_event", body, keyed, claims, read_only=False)
-            assert again == first and status == 200
+            first = await db.call("api.create_event", body, keyed, claims, read_only=False)
+            again = await db.call("api.create_event", body, keyed, claims, read_only=False)
+            assert again.text == first.text and again.status == 200
         finally:
             await db.close()
 
