@@ -57,10 +57,12 @@ DCS: dict[str, Any] = {
     "retry_timeout": 5,
     "primary_start_timeout": 0,
     "maximum_lag_on_failover": 1024 * 1024,
-    # Commits wait for one standby (synchronous_commit on: flushed there); Patroni promotes only that standby,
-    # so an acknowledged write survives the loss of the primary. Non-strict: with no standby left, the primary
-    # goes on alone rather than stopping every write.
-    "synchronous_mode": True,
+    # Quorum commit: a commit waits until one of the standbys has flushed it (synchronous_standby_names
+    # 'ANY 1 (…)', synchronous_commit on), and Patroni promotes a standby only when it can tell, from a quorum of
+    # the others, that it holds every acknowledged commit. So an acknowledged write survives the loss of the
+    # primary, and any standby can be a switchover's candidate (in plain synchronous mode only the one named
+    # synchronous can). Non-strict: with no standby left, the primary goes on alone rather than stopping writes.
+    "synchronous_mode": "quorum",
     "synchronous_node_count": 1,
     "postgresql": {
         "use_pg_rewind": True,

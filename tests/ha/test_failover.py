@@ -1,0 +1,271 @@
+"""Replication and failover (`make test-ha`): real PostgreSQL servers managed by real Patroni and etcd
+(novara/cluster.py), HTTP through real `novara serve` gateways that follow the primary and read from the standbys.
+
+1. Failover under load: 16 clients write (with Idempotency-Key, retrying until acknowledged) through one gateway and
+   read through the other; the primary's WAL senders are stopped for a moment (so it holds WAL no standby has, as a
+   primary that dies mid-stream does), then its PostgreSQL is killed with SIGKILL (postmaster and every backend);
+   Patroni promotes a standby that holds every acknowledged commit. Every acknowledged write is stored exactly
+   once, no answer is a 500 (only the contract's 503 with Retry-After), writes are served again within
+   WRITES_BACK_MAX_S, and no read showed a client less than it had been told was written. The old primary rejoins
+   as a standby with pg_rewind.
+2. A standby whose replay is paused: a client's read with its X-Novara-LSN falls back to the primary and sees its
+   write; without the header the same standby answers without it (it really lags).
+3. Switchover back to the first node under load, with the same checks; the demoted primary rejoins.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import random
+import re
+import signal
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psycopg
+import pytest
+
+from novara import embedded
+from novara.cluster import Cluster, Node, wait_healthy
+from tests.reliability._stack import signup
+
+from . import _load
+from ._load import LSN_HEADER, Client, Load, first_write_after, longest_write_gap, reads_by_source, verify
+from .conftest import Gateway, rows, start_gateway
+
+pytestmark = pytest.mark.ha
+
+CLIENTS = 16
+BEFORE_S = 6.0  # load before the fault
+AFTER_S = 6.0  # load after writes are served again
+WRITES_BACK_MAX_S = 15.0  # from the kill to the first acknowledged write sent after it
+HEALTHY_MAX_S = 120.0
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+def kill_postgres(cluster: Cluster, node: Node) -> None:
+    """SIGKILL the node's postmaster and every process it started: a crash, not a shutdown."""
+    pid = embedded.postmaster_pid(node.data_dir(cluster.root))
+    assert pid is not None, f"{node.name} runs no PostgreSQL"
+    for victim in [pid, *_children(pid)]:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(victim, signal.SIGKILL)
+
+
+def diverge(cluster: Cluster, node: Node) -> None:
+    """Give the primary WAL that no standby has: stop its WAL senders (SIGSTOP), then write a checkpoint. The commits
+    that arrive meanwhile are written locally but wait for a standby's acknowledgement that cannot come (never
+    acknowledged: the load retries them). A crash now leaves an old primary ahead of the new one's fork point, which
+    can only rejoin through pg_rewind."""
+    with psycopg.connect(cluster.node_url(node, "postgres"), autocommit=True) as conn:
+        senders = [r[0] for r in conn.execute("SELECT pid FROM pg_stat_replication")]
+        assert senders, f"{node.name} has no WAL sender"
+        for pid in senders:
+            os.kill(pid, signal.SIGSTOP)
+        conn.execute("CHECKPOINT")
+
+
+def _clients(cluster: Cluster, gateways: list[Gateway], tag: str) -> list[Client]:
+    """CLIENTS users; client i writes through gateway i % 2 and reads through the other one."""
+    out = []
+    for i in range(CLIENTS):
+        write, read = gateways[i % 2], gateways[(i + 1) % 2]
+        user_id, token = signup(write.url, f"{tag}-{i}@ha.example")
+        out.append(Client(i, user_id, token, write.url, read.url))
+    return out
+
+
+def _wait_leader(cluster: Cluster, not_: str | None, timeout: float = 60) -> tuple[str, float]:
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        leader = cluster.leader()
+        if leader is not None and leader != not_:
+            return leader, time.monotonic() - started
+        time.sleep(0.05)
+    raise AssertionError(f"no new leader within {timeout} s: {cluster.members()}")
+
+
+def _wait_writes_back(clients: list[Client], instant: float, timeout: float) -> float:
+    deadline = instant + timeout + 5
+    while time.monotonic() < deadline:
+        if (n := first_write_after(clients, instant)) is not None:
+            return n
+        time.sleep(0.05)
+    raise AssertionError(f"no write acknowledged within {timeout + 5} s of the fault")
+
+
+def _check(verdict: _load.Verdict) -> None:
+    assert not verdict.lost, f"acknowledged writes lost: {verdict.lost[:5]}"
+    assert not verdict.duplicates, f"writes stored twice: {verdict.duplicates[:5]}"
+    assert verdict.found == verdict.acknowledged
+    assert not verdict.bad, f"5xx other than 503 with Retry-After, hangs or 4xx: {verdict.bad[:5]}"
+    assert not verdict.stale, f"stale reads: {verdict.stale[:5]}"
+
+
+def _row(name: str, verdict: _load.Verdict, **extra: Any) -> dict[str, Any]:
+    return {
+        "scenario": name,
+        "writes acknowledged": verdict.acknowledged,
+        "writes found (exactly once)": verdict.found,
+        "duplicates": len(verdict.duplicates),
+        "writes unacknowledged at the stop": verdict.unacked,
+        "5xx other than 503": len([b for b in verdict.bad if " 5" in b]),
+        "answers by status": dict(sorted(verdict.statuses.items())),
+        "reads checked": verdict.reads,
+        "stale reads": len(verdict.stale),
+        **extra,
+    }
+
+
+def _rewinds(cluster: Cluster, node: Node) -> int:
+    return len(re.findall(r"running pg_rewind from", node.log_file(cluster.root).read_text(errors="replace")))
+
+
+def test_failover_under_load(ha_cluster: Cluster, gateways: list[Gateway]) -> None:
+    cluster = ha_cluster
+    old = cluster.node(wait_healthy(cluster))
+    clients = _clients(cluster, gateways, "failover")
+    rewinds_before = _rewinds(cluster, old)
+    before = {g.url: reads_by_source(g.metrics()) for g in gateways}
+    with Load(clients) as load:
+        time.sleep(BEFORE_S)
+        diverge(cluster, old)
+        killed = time.monotonic()
+        kill_postgres(cluster, old)
+        new, promoted_s = _wait_leader(cluster, old.name)
+        writes_back_s = _wait_writes_back(clients, killed, WRITES_BACK_MAX_S)
+        time.sleep(AFTER_S)
+        ended = time.monotonic()
+        load.stop()
+    gap_s = longest_write_gap(clients, killed - 1, ended)
+    with psycopg.connect(cluster.owner_url(), autocommit=True) as conn:
+        verdict = verify(conn, clients)
+    after = {g.url: reads_by_source(g.metrics()) for g in gateways}
+    sources = {
+        k: sum(after[u].get(k, 0) - before[u].get(k, 0) for u in after) for k in {k for m in after.values() for k in m}
+    }
+    # The old primary comes back by itself: Patroni on its node recovers it and rewinds it onto the new timeline.
+    wait_healthy(cluster, HEALTHY_MAX_S)
+    rejoin_s = time.monotonic() - killed
+    rewound = _rewinds(cluster, old) - rewinds_before
+    rows.append(
+        _row(
+            "kill -9 of the primary's PostgreSQL under load (its WAL senders stopped just before)",
+            verdict,
+            clients=CLIENTS,
+            killed=old.name,
+            promoted=new,
+            **{
+                "leader changed after (s)": round(promoted_s, 2),
+                "time to first write after the kill (s)": round(writes_back_s, 2),
+                "longest time without an acknowledged write (s)": round(gap_s, 2),
+                "reads by source": sources,
+                "old primary streaming again, at most (s after the kill)": round(rejoin_s, 1),
+                "old primary rewound (pg_rewind)": "yes" if rewound else "no",
+            },
+        )
+    )
+    _check(verdict)
+    assert verdict.acknowledged > 200, "the load hardly wrote: the check proves little"
+    assert writes_back_s < WRITES_BACK_MAX_S
+    assert rewound >= 1, "the old primary rejoined without pg_rewind"
+
+
+def test_lagging_standby_never_serves_stale_reads(ha_cluster: Cluster, gateways: list[Gateway]) -> None:
+    """Replay paused on one standby; a gateway that reads only from it. A client's read with the X-Novara-LSN of its
+    write falls back to the primary (and sees the write); without it, the standby answers, without the write."""
+    cluster = ha_cluster
+    leader = wait_healthy(cluster)
+    standby = next(n for n in cluster.nodes if n.name != leader)
+    only_standby = cluster.read_url().replace(cluster.hosts(), f"127.0.0.1:{standby.pg_port}")
+    lagging = start_gateway(cluster, "lagging", only_standby)
+    try:
+        _user_id, token = signup(gateways[0].url, "lagging@ha.example")
+        auth = {"Authorization": f"Bearer {token}"}
+        with psycopg.connect(cluster.node_url(standby), autocommit=True) as conn:
+            conn.execute("SELECT pg_wal_replay_pause()")
+            try:
+                r = httpx.post(
+                    f"{gateways[0].url}/api/v2/health/events",
+                    json=_load.event_body(random.Random(1)),
+                    headers=auth,
+                    timeout=10,
+                )
+                assert r.status_code == 201, r.text
+                written, lsn = r.json()["event"]["id"], r.headers[LSN_HEADER]
+                replay = conn.execute("SELECT pg_last_wal_replay_lsn()::text").fetchone()
+                assert replay is not None and _load.lsn_value(replay[0]) < _load.lsn_value(lsn), "not lagging"
+                before = reads_by_source(lagging.metrics())
+                fresh = httpx.get(f"{lagging.url}/api/users/me/export", headers={**auth, LSN_HEADER: lsn}, timeout=10)
+                blind = httpx.get(f"{lagging.url}/api/users/me/export", headers=auth, timeout=10)
+                after = reads_by_source(lagging.metrics())
+            finally:
+                conn.execute("SELECT pg_wal_replay_resume()")
+        assert fresh.status_code == 200, fresh.text
+        assert written in {e["id"] for e in fresh.json()["export"]["events"]}, "a stale read with the LSN header"
+        assert blind.status_code == 200, blind.text
+        assert written not in {e["id"] for e in blind.json()["export"]["events"]}, "the standby did not lag"
+        fallbacks = after.get("primary-fallback", 0) - before.get("primary-fallback", 0)
+        assert fallbacks == 1
+        rows.append(
+            {
+                "scenario": "standby with replay paused (a gateway reading only from it)",
+                "read with the write's X-Novara-LSN": "fell back to the primary, saw the write",
+                "read without the header": "served by the standby, without the write (it lags)",
+                "stale reads with the header": 0,
+            }
+        )
+    finally:
+        lagging.stop()
+    wait_healthy(cluster)
+
+
+def test_switchover_back_under_load(ha_cluster: Cluster, gateways: list[Gateway]) -> None:
+    """Patroni's switchover to the first node (the one killed in the failover test, if it ran), under load: no write
+    lost or doubled, no 500, no stale read; the demoted primary rejoins as a standby."""
+    cluster = ha_cluster
+    leader = wait_healthy(cluster)
+    target = cluster.nodes[0].name if cluster.nodes[0].name != leader else cluster.nodes[1].name
+    clients = _clients(cluster, gateways, "switchover")
+    with Load(clients) as load:
+        time.sleep(3)
+        started = time.monotonic()
+        done = cluster.patronictl("switchover", "--leader", leader, "--candidate", target, "--force", check=False)
+        assert done.returncode == 0, done.stdout + done.stderr
+        new, _ = _wait_leader(cluster, leader)
+        switched_s = time.monotonic() - started
+        _wait_writes_back(clients, started + switched_s, WRITES_BACK_MAX_S)
+        time.sleep(3)
+        ended = time.monotonic()
+        load.stop()
+    gap_s = longest_write_gap(clients, started, ended)
+    assert new == target
+    with psycopg.connect(cluster.owner_url(), autocommit=True) as conn:
+        verdict = verify(conn, clients)
+    wait_healthy(cluster, HEALTHY_MAX_S)
+    rows.append(
+        _row(
+            "switchover back (patronictl switchover) under load",
+            verdict,
+            clients=CLIENTS,
+            **{
+                "from": leader,
+                "to": new,
+                "patronictl switchover returned after (s)": round(switched_s, 2),
+                "longest time without an acknowledged write (s)": round(gap_s, 2),
+                "demoted primary streaming again, at most (s after the switchover began)": round(
+                    time.monotonic() - started, 1
+                ),
+            },
+        )
+    )
+    _check(verdict)
