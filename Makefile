@@ -142,12 +142,15 @@ api-docs: $(RUNTIME_STAMP) ## regenerate docs/api.md (the HTTP API reference) fr
 smoke: $(RUNTIME_STAMP) ## check a running gateway over HTTP: make smoke URL=https://host (default: a local make run)
 	@$(BIN)/novara smoke $(if $(URL),--url "$(URL)")
 
-.PHONY: bench bench-large
+.PHONY: bench bench-large bench-ha
 bench: $(BENCH_STAMP) ## benchmark every route, direct (pgbench) vs gateway (wrk), small data set (~3 min; SIZE=medium)
 	$(BIN)/python -m bench --size $(or $(SIZE),small)
 
 bench-large: $(BENCH_STAMP) ## the benchmark on the large data set (>= 10 million events; long, opt-in)
 	$(BIN)/python -m bench --size large
+
+bench-ha: $(BENCH_STAMP) ha-tools ## replication: reads primary vs standby vs both, writes quorum-sync vs async (~2 min)
+	$(BIN)/python -m bench.ha
 
 clean: ## remove .venv (the data in .data/ is kept)
 	rm -rf $(VENV) *.egg-info
