@@ -94,7 +94,7 @@ ROUTES: tuple[Route, ...] = (
         log=CREATION,
     ),
     # insights and user metrics (SQL over the event log; the same functions in both modes) --------------------
-    Route(GET, "/api/insights/daily", "api.daily_insight"),  # stores the day's insight: not read-only
+    Route(GET, "/api/insights/daily", "api.daily_insight"),  # VOLATILE (stores the day's insight): the primary
     Route(GET, "/api/insights", "api.list_insights"),
     Route(GET, "/api/insights/micro", "api.micro_insight"),
     Route(POST, "/api/insights/micro", "api.create_micro_insight"),

@@ -109,9 +109,12 @@ $$;
 ALTER FUNCTION api.daily_insight(jsonb) OWNER TO novara_definer;
 
 COMMENT ON FUNCTION api.daily_insight(jsonb) IS
-'GET /api/insights/daily (writes: stores the day''s insight). {success, insight: {id, type, title, message, icon, '
-'confidence}, analysis_data: {checkins_analyzed, date_range, user_id, generated_at}}: the daily rules over the '
-'last 7 local days ending on the caller''s today (core.user_today), stored; the stored insight is returned again '
-'only while its inputs are unchanged (core.daily_insight_inputs), else a new one is stored (earlier ones stay '
-'listed). NV403 ONBOARDING_REQUIRED (requires_onboarding_completion, user_status) until baseline_completed; '
-'NV401/NV404.';
+'GET /api/insights/daily. VOLATILE on purpose, so the gateway runs it on the primary: the first call for a day '
+'and a set of inputs stores the insight it computes (each computed insight keeps an id and stays in the history, '
+'GET /api/insights), and the inputs change with the calendar as well as with writes (the window is the last 7 '
+'local days ending today), so no write can store it ahead of the read; later calls over the same inputs only read. '
+'{success, insight: {id, type, title, message, icon, confidence}, analysis_data: {checkins_analyzed, date_range, '
+'user_id, generated_at}}: the daily rules over the last 7 local days ending on the caller''s today '
+'(core.user_today), stored; the stored insight is returned again only while its inputs are unchanged '
+'(core.daily_insight_inputs), else a new one is stored (earlier ones stay listed). NV403 ONBOARDING_REQUIRED '
+'(requires_onboarding_completion, user_status) until baseline_completed; NV401/NV404.';
