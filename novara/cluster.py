@@ -434,7 +434,7 @@ def up(root: Path, *, standbys: int = 2, say: Any = print) -> Cluster:
     root = root.expanduser().resolve()
     if (root / STATE_FILE).exists():
         cluster = Cluster.load(root)
-        if _alive(cluster.etcd_pid) and all(_alive(n.pid) for n in cluster.nodes):
+        if _ours(cluster.etcd_pid, "etcd") and all(_ours(n.pid, "patroni") for n in cluster.nodes):
             say(f"the cluster in {root} is running")
             return cluster
         say(f"starting the cluster in {root} again")
@@ -466,16 +466,16 @@ def up(root: Path, *, standbys: int = 2, say: Any = print) -> Cluster:
 
 
 def _start_all(cluster: Cluster, say: Any) -> None:
-    if not _alive(cluster.etcd_pid):
+    if not _ours(cluster.etcd_pid, "etcd"):
         start_etcd(cluster)
     say(f"etcd on {HOST}:{cluster.etcd_port}")
     # The first node bootstraps (initdb) alone; the others then clone it (pg_basebackup) in parallel.
     first, *others = cluster.nodes
-    if not _alive(first.pid):
+    if not _ours(first.pid, "patroni"):
         start_node(cluster, first)
     _wait(lambda: cluster.leader() is not None, 120, "no leader was elected", first.log_file(cluster.root))
     for node in others:
-        if not _alive(node.pid):
+        if not _ours(node.pid, "patroni"):
             start_node(cluster, node)
     leader = wait_healthy(cluster)
     cluster.save()
@@ -497,10 +497,26 @@ def _alive(pid: int | None) -> bool:
         return False
 
 
-def stop_pid(pid: int | None, sig: int = signal.SIGTERM, timeout: float = 60) -> None:
+def _runs(pid: int, program: str) -> bool:
+    """Whether process `pid` runs `program` (its command line names it): a pid kept in cluster.json may have been
+    reused by another process since, which is not ours to stop."""
+    try:
+        return program in Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
+    except OSError:
+        return False
+
+
+def _ours(pid: int | None, program: str) -> bool:
+    return _alive(pid) and pid is not None and _runs(pid, program)
+
+
+def stop_pid(pid: int | None, program: str, sig: int = signal.SIGTERM, timeout: float = 60) -> None:
+    """Stop our daemon `pid` (SIGTERM; SIGKILL after `timeout`) if it still runs `program`, and wait for it."""
     if not _alive(pid):
         return
     assert pid is not None
+    if not _runs(pid, program):
+        return
     with contextlib.suppress(ProcessLookupError):
         os.kill(pid, sig)
     deadline = time.monotonic() + timeout
@@ -521,10 +537,10 @@ def down(root: Path, *, purge: bool = False, say: Any = print) -> None:
         return
     cluster = Cluster.load(root)
     for node in cluster.nodes:
-        stop_pid(node.pid)
+        stop_pid(node.pid, "patroni")
         # A PostgreSQL whose Patroni was killed (kill -9) outlives it: stop it too.
         embedded.kill_stale(node.data_dir(root))
-    stop_pid(cluster.etcd_pid)
+    stop_pid(cluster.etcd_pid, "etcd")
     say("the cluster is stopped")
     if purge:
         shutil.rmtree(root, ignore_errors=True)
