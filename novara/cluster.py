@@ -536,7 +536,9 @@ def down(root: Path, *, purge: bool = False, say: Any = print) -> None:
         say(f"no cluster in {root}")
         return
     cluster = Cluster.load(root)
-    for node in cluster.nodes:
+    leader = cluster.leader()
+    # The standbys first: a primary stopped before them would be replaced by one of them (a needless failover).
+    for node in sorted(cluster.nodes, key=lambda n: n.name == leader):
         stop_pid(node.pid, "patroni")
         # A PostgreSQL whose Patroni was killed (kill -9) outlives it: stop it too.
         embedded.kill_stale(node.data_dir(root))
