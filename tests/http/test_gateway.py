@@ -162,3 +162,45 @@ def test_read_only_routes_cannot_write(gateway_url: str) -> None:
             await db.close()
 
     asyncio.run(run())
+
+
+def test_write_answers_carry_the_lsn_and_reads_use_the_read_pool(gateway_url: str) -> None:
+    """DATABASE_READ_URL set (here the same server, standing in for a standby): a write's answer carries X-Novara-LSN;
+    a STABLE route sent with it is served by the read pool (the guard passes: the server is not in recovery); a
+    malformed position goes to the primary; browsers may send and read the header (CORS)."""
+    from gateway.app import LSN_HEADER
+    from gateway.db import LSN
+
+    settings = load({"DATABASE_URL": gateway_url, "DATABASE_READ_URL": gateway_url, "JWT_SECRET": SECRET})
+    assert settings.database_read_url == gateway_url
+    with TestClient(create_app(settings, gateway_url, SECRET)) as c:
+        token = c.post("/api/auth/signup", json={"email": "lsn@example.com"}).json()["token"]
+        h = bearer(token)
+        body = {"event_type": "note", "event_data": {"text": "x"}}
+        w = c.post("/api/v2/health/events", json=body, headers=h)
+        assert w.status_code == 201 and LSN.match(w.headers[LSN_HEADER])
+        r = c.get("/api/users/me/export", headers={**h, LSN_HEADER: w.headers[LSN_HEADER]})
+        assert r.status_code == 200 and LSN_HEADER not in r.headers
+        assert w.json()["event"]["id"] in {e["id"] for e in r.json()["export"]["events"]}
+        assert c.get("/api/users/me", headers={**h, LSN_HEADER: "not-an-lsn"}).status_code == 200
+        metrics = c.get("/metrics").text
+        assert 'novara_read_calls_total{source="standby"} 1.0' in metrics
+        assert 'novara_read_calls_total{source="primary"} 1.0' in metrics
+        pre = c.options(
+            "/api/users/me",
+            headers={
+                "Origin": "http://localhost:3000",
+                "Access-Control-Request-Method": "GET",
+                "Access-Control-Request-Headers": LSN_HEADER,
+            },
+        )
+        assert pre.status_code == 200
+        exposed = c.get("/api/users/me", headers={**h, "Origin": "http://localhost:3000"})
+        assert LSN_HEADER.lower() in exposed.headers["access-control-expose-headers"].lower()
+
+
+def test_database_read_url_is_checked() -> None:
+    from gateway.settings import SettingsError
+
+    with pytest.raises(SettingsError, match="DATABASE_READ_URL must start"):
+        load({"DATABASE_URL": "postgresql://x/y", "DATABASE_READ_URL": "mysql://x/y", "JWT_SECRET": SECRET})
