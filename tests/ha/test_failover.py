@@ -11,6 +11,8 @@
 2. A standby whose replay is paused: a client's read with its X-Novara-LSN falls back to the primary and sees its
    write; without the header the same standby answers without it (it really lags).
 3. Switchover back to the first node under load, with the same checks; the demoted primary rejoins.
+4. Loss of the primary's whole machine (its Patroni killed too): nobody hands the leader key over, so the failover
+   waits for it to expire (ttl); the same checks, and the node's Patroni, started again, brings it back as a standby.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ import psycopg
 import pytest
 
 from novara import embedded
-from novara.cluster import Cluster, Node, wait_healthy
+from novara.cluster import Cluster, Node, start_node, wait_healthy
 from tests.reliability._stack import signup
 
 from . import _load
@@ -269,3 +271,49 @@ def test_switchover_back_under_load(ha_cluster: Cluster, gateways: list[Gateway]
         )
     )
     _check(verdict)
+
+
+MACHINE_LOSS_MAX_S = 35.0  # ttl (20 s) + loop_wait + the promotion, on a busy machine
+
+
+def test_loss_of_the_primary_machine(ha_cluster: Cluster, gateways: list[Gateway]) -> None:
+    """kill -9 of the primary's Patroni and PostgreSQL at once (the machine is gone) under load: the leader key
+    expires after ttl, a standby that holds every acknowledged commit is promoted; the same checks as the failover
+    above. The node's Patroni, started again (the machine is back), rejoins it as a standby."""
+    cluster = ha_cluster
+    lost = cluster.node(wait_healthy(cluster))
+    clients = _clients(cluster, gateways, "machine")
+    with Load(clients) as load:
+        time.sleep(3)
+        killed = time.monotonic()
+        assert lost.pid is not None
+        os.kill(lost.pid, signal.SIGKILL)
+        kill_postgres(cluster, lost)
+        new, promoted_s = _wait_leader(cluster, lost.name, MACHINE_LOSS_MAX_S + 10)
+        writes_back_s = _wait_writes_back(clients, killed, MACHINE_LOSS_MAX_S)
+        time.sleep(3)
+        ended = time.monotonic()
+        load.stop()
+    gap_s = longest_write_gap(clients, killed - 1, ended)
+    with psycopg.connect(cluster.owner_url(), autocommit=True) as conn:
+        verdict = verify(conn, clients)
+    restarted = time.monotonic()
+    start_node(cluster, lost)
+    wait_healthy(cluster, HEALTHY_MAX_S)
+    rows.append(
+        _row(
+            "loss of the primary's machine (its Patroni and PostgreSQL killed) under load",
+            verdict,
+            clients=CLIENTS,
+            killed=lost.name,
+            promoted=new,
+            **{
+                "leader changed after (s)": round(promoted_s, 2),
+                "time to first write after the kill (s)": round(writes_back_s, 2),
+                "longest time without an acknowledged write (s)": round(gap_s, 2),
+                "node streaming again after its Patroni was started (s)": round(time.monotonic() - restarted, 1),
+            },
+        )
+    )
+    _check(verdict)
+    assert writes_back_s < MACHINE_LOSS_MAX_S
