@@ -39,7 +39,11 @@ from .stats import Measurement, ratio
 
 SECRET = "bench-ha-secret-" + "x" * 40
 PREFIX = "ha"
-READ = RouteClass("timeline", "timeline (limit 100)", "GET", "/api/v2/health/timeline", {"limit": "100"})
+READS = {
+    "timeline": RouteClass("timeline", "timeline (limit 100)", "GET", "/api/v2/health/timeline", {"limit": "100"}),
+    "export": RouteClass("export", "export (the caller's whole history)", "GET", "/api/users/me/export"),
+    "me": RouteClass("me", "me (the profile)", "GET", "/api/users/me"),
+}
 WRITE = RouteClass(
     "create_event",
     "create event",
@@ -93,7 +97,8 @@ def _sync_mode(cluster: cluster_mod.Cluster, mode: str) -> str:
     raise RuntimeError(f"synchronous_mode={mode} was not applied within 60 s")
 
 
-def run(duration: int, connections: int, users: int, events: int, log: Any = print) -> dict[str, Any]:
+def run(duration: int, connections: int, users: int, events: int, route: str, log: Any = print) -> dict[str, Any]:
+    read = READS[route]
     if wrk.ensure_installed(log) is None:
         raise SystemExit("bench-ha: wrk is not installed (apt-get install -y wrk)")
     root = Path(tempfile.mkdtemp(prefix="novara-bench-ha-", dir=embedded.scratch_root()))
@@ -112,18 +117,20 @@ def run(duration: int, connections: int, users: int, events: int, log: Any = pri
         _seed(primary_url, users, events)
         tokens = wrk.write_tokens(work / "tokens", SECRET, Users(PREFIX, 0, users))
         with psycopg.connect(cluster.owner_url(), autocommit=True) as conn:
-            read_only = READ.read_only(conn)
+            read_only = read.read_only(conn)
+        if not read_only:
+            log(f"bench-ha: {read.label} is not STABLE: the gateway runs it on the primary, so both runs read it")
         for url in (primary_url, standby_gw_url):
             wrk.warm(url, connections=connections)
-        out: dict[str, Any] = {"route": READ.label, "read_only": read_only, "connections": connections}
+        out: dict[str, Any] = {"route": read.label, "read_only": read_only, "connections": connections}
 
         log(f"bench-ha: reads, {duration} s each: primary, standby, both at once")
-        on_primary = _wrk(primary_url, READ, tokens, connections, duration, work)
-        on_standby = _wrk(standby_gw_url, READ, tokens, connections, duration, work)
+        on_primary = _wrk(primary_url, read, tokens, connections, duration, work)
+        on_standby = _wrk(standby_gw_url, read, tokens, connections, duration, work)
         with concurrent.futures.ThreadPoolExecutor(2) as pool:
             both = list(
                 pool.map(
-                    lambda url: _wrk(url, READ, tokens, connections // 2, duration, work),
+                    lambda url: _wrk(url, read, tokens, connections // 2, duration, work),
                     (primary_url, standby_gw_url),
                 )
             )
@@ -169,8 +176,9 @@ def main() -> int:
     parser.add_argument("--connections", type=int, default=8, help="wrk connections (default 8)")
     parser.add_argument("--users", type=int, default=64, help="accounts (default 64)")
     parser.add_argument("--events", type=int, default=20, help="events per account (default 20)")
+    parser.add_argument("--route", choices=sorted(READS), default="timeline", help="the read route (default timeline)")
     args = parser.parse_args()
-    out = run(args.duration, args.connections, args.users, args.events)
+    out = run(args.duration, args.connections, args.users, args.events, args.route)
     out["run_id"] = uuid.uuid4().hex[:8]
     RESULTS.mkdir(exist_ok=True)
     path = RESULTS / "ha.json"

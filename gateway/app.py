@@ -26,7 +26,7 @@ from starlette.routing import Route as StarletteRoute
 from . import __version__, auth, docs_ui, jsonx, metrics, openapi, passwords
 from .catalog import CatalogCache
 from .cors import StrictCORS
-from .db import LSN, CallError, Database, Unavailable, read_call
+from .db import LSN, LSN_HEADER, CallError, Database, Unavailable, read_call
 from .observe import Observe
 from .routes import CREATION, LOGIN_BEGIN, ROUTES, Route, Secret, function_for
 from .settings import Settings
@@ -39,10 +39,6 @@ LATEST_APPLIED_SQL = "SELECT max(name) FROM public.schema_migrations WHERE kind 
 RETRY_AFTER = {"Retry-After": "2"}
 DEFAULT_ORIGINS = ("http://localhost:3000", "http://localhost:4200", "http://localhost:5173")
 V2_DISABLED = "Schema V2 not available. Enable with USE_SCHEMA_V2=true"
-# Read-your-writes with standbys (docs/operations.md, "Reads from standbys"): a call that could write answers with the
-# primary's WAL position after its commit; a client sends the latest it got back on its reads, and a standby serves
-# them only once it has replayed that far.
-LSN_HEADER = "X-Novara-LSN"
 
 
 class JSON(Response):

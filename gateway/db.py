@@ -56,6 +56,10 @@ GATEWAY_ROLE = "novara_api"
 AUTHENTICATOR = "novara_authenticator"  # the login the gateway is meant to use (docs/roles.md)
 _FUNCTION = re.compile(r"^[a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*$")
 LSN = re.compile(r"^[0-9A-Fa-f]{1,8}/[0-9A-Fa-f]{1,8}$")
+# Read-your-writes with standbys (docs/operations.md, "Reads from standbys"): a call that could write answers with the
+# primary's WAL position after its commit in this header; a client sends the latest it got back on its reads, and a
+# standby serves them only once it has replayed that far.
+LSN_HEADER = "X-Novara-LSN"
 # A read whose standby is behind the caller's last write waits up to READ_WAIT_S (in steps doubling from
 # READ_STEP_S) for it to catch up, then reads the primary: a synchronous standby is usually a few ms behind at most.
 READ_WAIT_S = 0.1

@@ -168,8 +168,7 @@ def test_write_answers_carry_the_lsn_and_reads_use_the_read_pool(gateway_url: st
     """DATABASE_READ_URL set (here the same server, standing in for a standby): a write's answer carries X-Novara-LSN;
     a STABLE route sent with it is served by the read pool (the guard passes: the server is not in recovery); a
     malformed position goes to the primary; browsers may send and read the header (CORS)."""
-    from gateway.app import LSN_HEADER
-    from gateway.db import LSN
+    from gateway.db import LSN, LSN_HEADER
 
     settings = load({"DATABASE_URL": gateway_url, "DATABASE_READ_URL": gateway_url, "JWT_SECRET": SECRET})
     assert settings.database_read_url == gateway_url
