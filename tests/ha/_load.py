@@ -2,8 +2,9 @@
 
 Each client is one user with its own thread and keep-alive connections: it writes (events, check-ins; every write
 with an Idempotency-Key, retried with the same key and body until it is acknowledged) through one gateway and reads
-(its timeline, its check-ins) through another, sending back the latest X-Novara-LSN it was given. Every answer is
-logged with its send and answer times, so the checks can say what the client had been told before each read.
+(its timeline, its check-ins, its export) through another, sending back the latest X-Novara-LSN it was given. Every
+answer is logged with its send and answer times, so the checks can say what the client had been told before each
+read.
 Retries come after RETRY_S, not the 2 s of Retry-After: the clients are impatient on purpose, so that the time to
 the first write after a failover is measured to a tenth of a second.
 """
@@ -116,7 +117,7 @@ class Load:
                     else:
                         self._write(c, writer, Write("event", str(uuid.uuid4()), event_body(rng)))
                 else:
-                    self._read(c, reader, rng.choice(["timeline", "checkins"]))
+                    self._read(c, reader, rng.choice(["timeline", "checkins", "export"]))
 
     def _write(self, c: Client, http: httpx.Client, w: Write) -> None:
         """Send until acknowledged (same key, same body), or until the load stops."""
@@ -141,15 +142,21 @@ class Load:
             time.sleep(RETRY_S)
 
     def _read(self, c: Client, http: httpx.Client, route: str) -> None:
-        expected = {w.ident for w in c.writes if w.ident and (w.kind == "event") == (route == "timeline")}
+        """timeline: the client's events; checkins: its check-ins; export: both (GET /api/users/me/export)."""
+        kinds = {"timeline": {"event"}, "checkins": {"checkin"}, "export": {"event", "checkin"}}[route]
+        expected = {w.ident for w in c.writes if w.ident and w.kind in kinds}
         headers = {LSN_HEADER: c.lsn} if c.lsn else {}
         sent = time.monotonic()
         if route == "timeline":
             status, body, _ = _send(c, http, "GET", "/api/v2/health/timeline?limit=1000", headers=headers)
             seen = {str(e["id"]) for e in body.get("timeline", [])} if status == 200 else set()
-        else:
+        elif route == "checkins":
             status, body, _ = _send(c, http, "GET", "/api/checkins?limit=100", headers=headers)
             seen = {str(e["id"]) for e in body.get("checkins", [])} if status == 200 else set()
+        else:
+            status, body, _ = _send(c, http, "GET", "/api/users/me/export", headers=headers)
+            export = body.get("export", {}) if status == 200 else {}
+            seen = {str(e["id"]) for e in export.get("events", []) + export.get("checkins", [])}
         read = Read(route, sent, time.monotonic(), status, expected)
         if status == 200:
             read.missing = expected - seen
