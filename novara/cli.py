@@ -462,7 +462,7 @@ def build_parser() -> Parser:
 def add_cluster_parsers(sub: argparse._SubParsersAction[Parser]) -> None:
     p = sub.add_parser(
         "cluster",
-        help="a replicated cluster on this machine (Patroni, etcd, streaming replication): up, status, down, ctl",
+        help="a replicated cluster on this machine (Patroni, etcd, streaming replication): up, status, env, down, ctl",
         description="A primary and hot standbys from the embedded server's binaries, managed by Patroni with etcd "
         "as its store, each node with its own data dir and ports on 127.0.0.1 (docs/operations.md, 'Replication "
         "and failover'). `up` prints the URLs to serve with.",
@@ -473,6 +473,8 @@ def add_cluster_parsers(sub: argparse._SubParsersAction[Parser]) -> None:
     a.add_argument("--dir", type=Path, help=help_dir)
     a.add_argument("--standbys", type=int, choices=(1, 2), default=2, help="hot standbys (default 2)")
     a = actions.add_parser("status", help="each node's role, state, timeline and lag; the URLs to serve with")
+    a.add_argument("--dir", type=Path, help=help_dir)
+    a = actions.add_parser("env", help='the URLs as shell export lines: eval "$(novara cluster env)"')
     a.add_argument("--dir", type=Path, help=help_dir)
     a = actions.add_parser("down", help="stop every node (fast shutdown) and etcd")
     a.add_argument("--dir", type=Path, help=help_dir)
@@ -554,10 +556,10 @@ def cmd_cluster(args: argparse.Namespace, cfg: Settings) -> int:
         if args.action == "up":
             cluster.up(root, standbys=args.standbys)
             print(cluster.status(root))
-        elif args.action == "status":
+        elif args.action in ("status", "env"):
             if not (root.expanduser().resolve() / cluster.STATE_FILE).exists():
                 fail(f"no cluster in {root}: `novara cluster up` starts one")
-            print(cluster.status(root))
+            print(cluster.status(root) if args.action == "status" else cluster.environment(root))
         elif args.action == "down":
             cluster.down(root, purge=args.purge)
         else:

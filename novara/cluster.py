@@ -549,6 +549,19 @@ def down(root: Path, *, purge: bool = False, say: Any = print) -> None:
         say(f"removed {root}")
 
 
+def environment(root: Path) -> str:
+    """The three URLs as shell `export` lines (quoted: they hold `&`), for `eval "$(novara cluster env)"`."""
+    import shlex
+
+    cluster = Cluster.load(root.expanduser().resolve())
+    urls = {
+        "DATABASE_URL": cluster.gateway_url(),
+        "DATABASE_READ_URL": cluster.read_url(),
+        "MIGRATION_DATABASE_URL": cluster.owner_url(),
+    }
+    return "\n".join(f"export {name}={shlex.quote(url)}" for name, url in urls.items())
+
+
 def status(root: Path) -> str:
     cluster = Cluster.load(root.expanduser().resolve())
     lines = [f"{'member':<6} {'role':<14} {'state':<10} {'tl':>3} {'lag':>6}  host"]

@@ -85,7 +85,8 @@ def ha_cluster() -> Iterator[cluster_mod.Cluster]:
     started = time.monotonic()
     try:
         cluster = cluster_mod.up(path, standbys=2, say=lambda _line: None)
-        rows.append({"cluster": "up", "seconds": round(time.monotonic() - started, 1), "members": cluster.members()})
+        members = ", ".join(f"{m['name']} {m['role']} ({m['state']})" for m in cluster.members())
+        rows.append({"cluster up (s)": round(time.monotonic() - started, 1), "members": members})
         yield cluster
     finally:
         # NOVARA_HA_KEEP=1 keeps the folder (logs, data) for a look after a failure.

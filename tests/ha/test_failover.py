@@ -317,3 +317,32 @@ def test_loss_of_the_primary_machine(ha_cluster: Cluster, gateways: list[Gateway
     )
     _check(verdict)
     assert writes_back_s < MACHINE_LOSS_MAX_S
+
+
+def test_cluster_commands(ha_cluster: Cluster) -> None:
+    """`novara cluster status`, `env` and `ctl` on the running cluster: roles, the URLs (quoted for the shell),
+    patronictl's list."""
+    import subprocess
+    import sys
+
+    def novara(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "novara", "cluster", *args, "--dir", str(ha_cluster.root)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+
+    status = novara("status")
+    assert status.returncode == 0, status.stderr
+    assert status.stdout.count("streaming") == 2 and "leader" in status.stdout
+    assert f"DATABASE_READ_URL={ha_cluster.read_url()}" in status.stdout
+    env = novara("env")
+    assert env.returncode == 0 and f"export MIGRATION_DATABASE_URL='{ha_cluster.owner_url()}'" in env.stdout
+    listed = subprocess.run(
+        [sys.executable, "-m", "novara", "cluster", "ctl", "--dir", str(ha_cluster.root), "--", "list"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert listed.returncode == 0 and "Leader" in listed.stdout, listed.stdout + listed.stderr
