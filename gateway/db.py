@@ -66,6 +66,8 @@ READ_WAIT_S = 0.1
 READ_STEP_S = 0.005
 # Written by a call that could write, after its commit: the standby that has replayed this far holds the write.
 COMMIT_LSN_SQL = "SELECT pg_catalog.pg_current_wal_lsn()::text"
+# Class 40 on a standby: the replay of the primary's changes cancelled the read (a recovery conflict).
+RECOVERY_CONFLICT = "40"
 # 25006: a write reached a server that is read-only now (a demoted primary): the connection is wrong, not the call.
 READ_ONLY_SERVER = "25006"
 
@@ -119,9 +121,8 @@ async def _configure(conn: psycopg.AsyncConnection[Any]) -> None:
 
 
 class Database:
-    def __init__(self, url: str, max_size: int = 20, name: str = "primary"):
+    def __init__(self, url: str, max_size: int = 20):
         self.url = url
-        self.name = name  # primary | standby: for the logs
         # True from a failed connection attempt (or a connection lost mid-call) until a connection works again.
         self.unreachable = False
         # Requests that got no connection within their wait (each answered 503): /metrics reports it.
@@ -227,7 +228,8 @@ class Database:
                     if row is None and read_after is not None:
                         raise Behind(read_after)
                     if not read_only:
-                        lsn = (await (await conn.execute(COMMIT_LSN_SQL)).fetchone() or (None,))[0]
+                        committed = await (await conn.execute(COMMIT_LSN_SQL)).fetchone()
+                        lsn = committed[0] if committed else None
                 except psycopg.Error as err:
                     if err.sqlstate == READ_ONLY_SERVER and not read_only:
                         await conn.close()  # the pool discards it: the next connection finds the primary
@@ -269,6 +271,10 @@ async def read_call(
                 step *= 2
             except Unavailable:
                 break
+            except CallError as err:
+                if not err.sqlstate.startswith(RECOVERY_CONFLICT):
+                    raise  # the function's own answer (404, 400, ...): the same on the primary
+                break  # the standby's replay cancelled the read: the primary has no such conflict
         return await primary.call(function, body, extras, claims, True), "primary-fallback"
     return await primary.call(function, body, extras, claims, True), "primary"
 
