@@ -128,6 +128,9 @@ $$;
 ALTER FUNCTION api.analytics(jsonb) OWNER TO novara_definer;
 
 COMMENT ON FUNCTION api.analytics(jsonb) IS
-'GET /api/v2/analytics. args timeframe week|month|quarter (7/30/90 local days ending today; default week; '
+'GET /api/v2/analytics. '
+'VOLATILE, so the gateway runs it on the primary: it first imports the caller''s pending V1-mode writes '
+'into the event log (core.sync_legacy_checkins, docs/v1-v2-sync.md), which a standby cannot do. '
+'args timeframe week|month|quarter (7/30/90 local days ending today; default week; '
 'else NV400). Reads the live view user_daily_metrics_live, never the materialized views, so it is never stale. '
 'adherence_rate = percent of taken (1) + partial (0.5) over taken, partial, missed and skipped answers.';

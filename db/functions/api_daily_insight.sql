@@ -109,7 +109,8 @@ $$;
 ALTER FUNCTION api.daily_insight(jsonb) OWNER TO novara_definer;
 
 COMMENT ON FUNCTION api.daily_insight(jsonb) IS
-'GET /api/insights/daily. VOLATILE on purpose, so the gateway runs it on the primary: the first call for a day '
+'GET /api/insights/daily. VOLATILE, so the gateway runs it on the primary: it imports the caller''s pending '
+'V1-mode writes first (core.sync_legacy_checkins, docs/v1-v2-sync.md), and the first call for a day '
 'and a set of inputs stores the insight it computes (each computed insight keeps an id and stays in the history, '
 'GET /api/insights), and the inputs change with the calendar as well as with writes (the window is the last 7 '
 'local days ending today), so no write can store it ahead of the read; later calls over the same inputs only read. '

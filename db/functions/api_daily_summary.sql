@@ -84,6 +84,9 @@ $$;
 ALTER FUNCTION api.daily_summary(jsonb) OWNER TO novara_definer;
 
 COMMENT ON FUNCTION api.daily_summary(jsonb) IS
-'GET /api/v2/health/daily-summary. args date (YYYY-MM-DD, default the caller''s today, core.user_today). {success, '
+'GET /api/v2/health/daily-summary. '
+'VOLATILE, so the gateway runs it on the primary: it first imports the caller''s pending V1-mode writes '
+'into the event log (core.sync_legacy_checkins, docs/v1-v2-sync.md), which a standby cannot do. '
+'args date (YYYY-MM-DD, default the caller''s today, core.user_today). {success, '
 'summary: {date, user_id, check_in_completed, mood_score, confidence_score, medication_taken, events (live, newest '
 'first), insights}, schema_version}; scores from user_daily_metrics_live, so never stale.';

@@ -172,7 +172,10 @@ $$;
 ALTER FUNCTION api.timeline(jsonb) OWNER TO novara_definer;
 
 COMMENT ON FUNCTION api.timeline(jsonb) IS
-'GET /api/v2/health/timeline. args start_date/end_date (YYYY-MM-DD local days or ISO instants, inclusive; '
+'GET /api/v2/health/timeline. '
+'VOLATILE, so the gateway runs it on the primary: it first imports the caller''s pending V1-mode writes '
+'into the event log (core.sync_legacy_checkins, docs/v1-v2-sync.md), which a standby cannot do. '
+'args start_date/end_date (YYYY-MM-DD local days or ISO instants, inclusive; '
 'default the last 30 local days), event_types (comma list; unknown -> NV400), limit (1-1000, default 100), '
 'before (cursor next_before), include_history (true shows superseded and retraction events). '
 '{success, timeline: [event], count, next_before|null, schema_version}, newest occurred_at first.';
