@@ -223,8 +223,9 @@ class Verdict:
 
 
 def verify(conn: psycopg.Connection[Any], clients: list[Client]) -> Verdict:
-    """Every acknowledged write is stored exactly once (events by correlation_id, check-ins by user and date, each
-    with the id its 2xx named); no write is stored twice, acknowledged or not; no read missed an earlier write."""
+    """Every acknowledged write is stored exactly once (events by correlation_id, check-ins by user and date in
+    daily_checkins, which holds every live check-in in both modes, each with the id its 2xx named); no write is stored
+    twice, acknowledged or not; no read missed an earlier write."""
     v = Verdict()
     ids = [c.user_id for c in clients]
     events: Counter[str] = Counter()
@@ -239,7 +240,7 @@ def verify(conn: psycopg.Connection[Any], clients: list[Client]) -> Verdict:
     live: Counter[tuple[str, str]] = Counter()
     live_id: dict[tuple[str, str], str] = {}
     for uid, day, cid in conn.execute(
-        "SELECT user_id::text, local_date::text, id::text FROM public.live_checkins WHERE user_id = ANY(%s::uuid[])",
+        "SELECT user_id::text, date_submitted::text, id::text FROM public.daily_checkins WHERE user_id = ANY(%s::uuid[])",
         (ids,),
     ):
         live[(uid, day)] += 1
