@@ -240,7 +240,8 @@ def verify(conn: psycopg.Connection[Any], clients: list[Client]) -> Verdict:
     live: Counter[tuple[str, str]] = Counter()
     live_id: dict[tuple[str, str], str] = {}
     for uid, day, cid in conn.execute(
-        "SELECT user_id::text, date_submitted::text, id::text FROM public.daily_checkins WHERE user_id = ANY(%s::uuid[])",
+        "SELECT user_id::text, date_submitted::text, id::text FROM public.daily_checkins "
+        "WHERE user_id = ANY(%s::uuid[])",
         (ids,),
     ):
         live[(uid, day)] += 1
