@@ -39,6 +39,8 @@ LATEST_APPLIED_SQL = "SELECT max(name) FROM public.schema_migrations WHERE kind 
 RETRY_AFTER = {"Retry-After": "2"}
 DEFAULT_ORIGINS = ("http://localhost:3000", "http://localhost:4200", "http://localhost:5173")
 V2_DISABLED = "Schema V2 not available. Enable with USE_SCHEMA_V2=true"
+# What a route's reader raises when it cannot answer in a read-only transaction (read_only_sql_transaction).
+NEEDS_WRITE = "25006"
 
 
 class JSON(Response):
@@ -235,16 +237,23 @@ def endpoint(route: Route) -> Callable[[Request], Awaitable[Response]]:
                 body = jsonx.dumps(args)  # the password fields replaced by what the database keeps
             catalog = await request.app.state.catalog.get()
             extras_text = jsonx.dumps(extras) if extras else "{}"
-            if catalog.read_only(function):
+            state = request.app.state
+            reader = function if catalog.read_only(function) else route.reader
+            if reader is not None and catalog.read_only(reader):
                 # A standby when DATABASE_READ_URL is set, never older than the client's last write; a malformed
                 # position is no position we can wait for: the primary answers.
                 after = request.headers.get(LSN_HEADER)
-                standby = request.app.state.read_db if after is None or LSN.match(after) else None
-                state = request.app.state
-                answer, source = await read_call(state.db, standby, function, body, extras_text, claims, after)
+                standby = state.read_db if after is None or LSN.match(after) else None
+                try:
+                    answer, source = await read_call(state.db, standby, reader, body, extras_text, claims, after)
+                except CallError as err:
+                    if reader == function or err.sqlstate != NEEDS_WRITE:
+                        raise
+                    # The reader cannot answer read-only now: the route's own function writes first, on the primary.
+                    answer, source = await state.db.call(function, body, extras_text, claims, False), "primary-writer"
                 state.metrics.read_source(source)
             else:
-                answer = await request.app.state.db.call(function, body, extras_text, claims, False)
+                answer = await state.db.call(function, body, extras_text, claims, False)
         except Unavailable as err:
             log.warning("database unavailable: %s", err)
             return error(503, "Database unavailable, please retry", "DATABASE_UNAVAILABLE", RETRY_AFTER)

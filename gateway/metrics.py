@@ -127,7 +127,8 @@ class Metrics:
         self.reads = Counter(
             "novara_read_calls",
             "Read-only calls by where they were served: standby, standby-waited (it caught up with the client's "
-            "last write), primary-fallback (it did not in time, or is unreachable), primary (no DATABASE_READ_URL)",
+            "last write), primary-fallback (it did not in time, or is unreachable), primary (no DATABASE_READ_URL), "
+            "primary-writer (the route's reader could not answer read-only: its read-write function answered)",
             ["source"],
             registry=r,
         )

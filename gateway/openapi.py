@@ -238,7 +238,8 @@ def _operation(
             }
         )
     read_only = catalog.read_only(route.function)
-    if read_only:  # served by a standby when DATABASE_READ_URL is set, never older than this position
+    if read_only or (route.reader and catalog.read_only(route.reader)):
+        # served by a standby when DATABASE_READ_URL is set, never older than this position
         params.append(
             {
                 "name": LSN_HEADER,

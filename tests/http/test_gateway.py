@@ -203,3 +203,32 @@ def test_database_read_url_is_checked() -> None:
 
     with pytest.raises(SettingsError, match="DATABASE_READ_URL must start"):
         load({"DATABASE_URL": "postgresql://x/y", "DATABASE_READ_URL": "mysql://x/y", "JWT_SECRET": SECRET})
+
+
+def test_a_route_reader_answers_read_only_until_something_is_pending(gateway_url: str) -> None:
+    """The routes with a reader ([read-only-first] in db/README.md): served read-only while nothing is pending; a
+    V1-mode write not yet in the event log (a V1-mode instance wrote it) or a daily insight not stored yet sends the
+    call to the route's own function on the primary, once."""
+    from gateway.db import LSN_HEADER
+
+    env = {"DATABASE_URL": gateway_url, "DATABASE_READ_URL": gateway_url, "JWT_SECRET": SECRET}
+    v1 = load({**env, "USE_SCHEMA_V2": "false"})
+    v2 = load(env)
+    with TestClient(create_app(v1, gateway_url, SECRET)) as old, TestClient(create_app(v2, gateway_url, SECRET)) as c:
+        profile = {"nickname": "Ann", "primary_need": "emotional_support", "cycle_stage": "stimulation"}
+        token = c.post("/api/auth/signup", json={"email": "reader@example.com", **profile}).json()["token"]
+        h = bearer(token)
+        assert c.get("/api/v2/health/timeline", headers=h).json()["count"] == 0
+        w = old.post("/api/checkins", json={"mood_today": "hopeful", "confidence_today": 8}, headers=h)
+        assert w.status_code == 201
+        r = c.get("/api/v2/health/timeline", headers={**h, LSN_HEADER: w.headers[LSN_HEADER]})
+        assert r.json()["timeline"][0]["event_data"]["mood"] == "hopeful"
+        assert LSN_HEADER in r.headers  # the import wrote: its position comes back
+        assert c.get("/api/v2/health/timeline", headers=h).json()["count"] == r.json()["count"]
+        first = c.get("/api/insights/daily", headers=h)
+        again = c.get("/api/insights/daily", headers=h)
+        assert first.status_code == again.status_code == 200 and first.json() == again.json()
+        metrics = c.get("/metrics").text
+        # timeline: empty (read-only), pending (writer), imported (read-only); insight: stored (writer), then read-only
+        assert 'novara_read_calls_total{source="primary-writer"} 2.0' in metrics
+        assert 'novara_read_calls_total{source="standby"} 3.0' in metrics
