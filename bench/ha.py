@@ -117,7 +117,9 @@ def run(duration: int, connections: int, users: int, events: int, route: str, lo
         _seed(primary_url, users, events)
         tokens = wrk.write_tokens(work / "tokens", SECRET, Users(PREFIX, 0, users))
         with psycopg.connect(cluster.owner_url(), autocommit=True) as conn:
-            read_only = read.read_only(conn)
+            reader = read.route.reader
+            stable = "SELECT provolatile IN ('s', 'i') FROM pg_proc WHERE oid = to_regproc(%s)"
+            read_only = read.read_only(conn) or bool(reader and (conn.execute(stable, (reader,)).fetchone() or [0])[0])
         if not read_only:
             log(f"bench-ha: {read.label} is not STABLE: the gateway runs it on the primary, so both runs read it")
         for url in (primary_url, standby_gw_url):
