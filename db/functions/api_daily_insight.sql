@@ -76,14 +76,14 @@ $$;
 ALTER FUNCTION api.daily_insight(jsonb) OWNER TO novara_definer;
 
 COMMENT ON FUNCTION api.daily_insight(jsonb) IS
-'GET /api/insights/daily. VOLATILE: it imports the caller''s pending V1-mode writes first (core.sync_legacy_checkins, '
-'docs/v1-v2-sync.md), and the first call for a day and a set of inputs stores the insight it computes (each computed insight keeps an id and stays in the history, '
-'GET /api/insights), and the inputs change with the calendar as well as with writes (the window is the last 7 '
-'local days ending today), so no write can store it ahead of the read. The gateway serves the route with '
-'api.daily_insight_read_only (STABLE, a standby), which answers with the stored insight, and calls this one, on the '
-'primary, only when there is none yet for today''s inputs or V1-mode writes are pending. '
-'{success, insight: {id, type, title, message, icon, confidence}, analysis_data: {checkins_analyzed, date_range, '
-'user_id, generated_at}}: the daily rules over the last 7 local days ending on the caller''s today '
-'(core.user_today), stored; the stored insight is returned again only while its inputs are unchanged '
-'(core.daily_insight_inputs), else a new one is stored (earlier ones stay listed). NV403 ONBOARDING_REQUIRED '
-'(requires_onboarding_completion, user_status) until baseline_completed; NV401/NV404.';
+'GET /api/insights/daily. VOLATILE: it imports the caller''s pending V1-mode writes first '
+'(core.sync_legacy_checkins, docs/v1-v2-sync.md), and the first call for a day and a set of inputs stores the '
+'insight it computes (each computed insight keeps an id and stays in the history, GET /api/insights), and the inputs '
+'change with the calendar as well as with writes (the window is the last 7 local days ending today), so no write can '
+'store it ahead of the read. The gateway serves the route with api.daily_insight_read_only (STABLE, a standby), '
+'which answers with the stored insight, and calls this one, on the primary, only when there is none yet for today''s '
+'inputs or V1-mode writes are pending. {success, insight: {id, type, title, message, icon, confidence}, '
+'analysis_data: {checkins_analyzed, date_range, user_id, generated_at}}: the daily rules over the last 7 local days '
+'ending on the caller''s today (core.user_today), stored; the stored insight is returned again only while its inputs '
+'are unchanged (core.daily_insight_inputs), else a new one is stored (earlier ones stay listed). NV403 '
+'ONBOARDING_REQUIRED (requires_onboarding_completion, user_status) until baseline_completed; NV401/NV404.';

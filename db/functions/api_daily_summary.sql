@@ -20,10 +20,9 @@ $$;
 ALTER FUNCTION api.daily_summary(jsonb) OWNER TO novara_definer;
 
 COMMENT ON FUNCTION api.daily_summary(jsonb) IS
-'GET /api/v2/health/daily-summary. '
-'VOLATILE: it imports the caller''s pending V1-mode writes into the event log first (core.sync_legacy_checkins, '
-'docs/v1-v2-sync.md), then answers with core.daily_summary. The gateway serves the route with api.daily_summary_read_only '
-'(STABLE, a standby) and calls this one, on the primary, only when that one says something is pending. '
-'args date (YYYY-MM-DD, default the caller''s today, core.user_today). {success, '
-'summary: {date, user_id, check_in_completed, mood_score, confidence_score, medication_taken, events (live, newest '
-'first), insights}, schema_version}; scores from user_daily_metrics_live, so never stale.';
+'GET /api/v2/health/daily-summary. VOLATILE: it imports the caller''s pending V1-mode writes into the event log '
+'first (core.sync_legacy_checkins, docs/v1-v2-sync.md), then answers with core.daily_summary. The gateway serves the '
+'route with api.daily_summary_read_only (STABLE, a standby) and calls this one, on the primary, only when that one '
+'says something is pending. args date (YYYY-MM-DD, default the caller''s today, core.user_today). {success, summary: '
+'{date, user_id, check_in_completed, mood_score, confidence_score, medication_taken, events (live, newest first), '
+'insights}, schema_version}; scores from user_daily_metrics_live, so never stale.';

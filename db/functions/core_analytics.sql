@@ -1,5 +1,6 @@
--- GET /api/v2/analytics, computed for a given user: the caller's metrics over the last 7, 30 or 90 local days. Read-only: api.analytics (on the primary, after importing
--- the caller's pending V1-mode writes) and api.analytics_read_only (on a standby) both answer with it.
+-- GET /api/v2/analytics, computed for a given user: the caller's metrics over the last 7, 30 or 90 local days.
+-- Read-only: api.analytics (on the primary, after importing the caller's pending V1-mode writes) and
+-- api.analytics_read_only (on a standby) both answer with it.
 
 CREATE OR REPLACE FUNCTION core.analytics(p_user_id uuid, args jsonb)
 RETURNS jsonb

@@ -1,5 +1,6 @@
--- GET /api/v2/health/daily-summary, computed for a given user: one local day of the caller, from the live events. Read-only: api.daily_summary (on the primary, after importing
--- the caller's pending V1-mode writes) and api.daily_summary_read_only (on a standby) both answer with it.
+-- GET /api/v2/health/daily-summary, computed for a given user: one local day of the caller, from the live events.
+-- Read-only: api.daily_summary (on the primary, after importing the caller's pending V1-mode writes) and
+-- api.daily_summary_read_only (on a standby) both answer with it.
 
 CREATE OR REPLACE FUNCTION core.daily_summary(p_user_id uuid, args jsonb)
 RETURNS jsonb

@@ -1,5 +1,6 @@
--- GET /api/v2/health/timeline, computed for a given user: the caller's events, newest first, one page at a time. Read-only: api.timeline (on the primary, after importing
--- the caller's pending V1-mode writes) and api.timeline_read_only (on a standby) both answer with it.
+-- GET /api/v2/health/timeline, computed for a given user: the caller's events, newest first, one page at a time.
+-- Read-only: api.timeline (on the primary, after importing the caller's pending V1-mode writes) and
+-- api.timeline_read_only (on a standby) both answer with it.
 
 CREATE OR REPLACE FUNCTION core.timeline(p_user_id uuid, args jsonb)
 RETURNS jsonb
