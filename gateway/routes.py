@@ -98,7 +98,7 @@ ROUTES: tuple[Route, ...] = (
         v1="api.v1_create_enhanced_checkin",
         log=CREATION,
     ),
-    # insights and user metrics (SQL over the event log; the same functions in both modes) --------------------
+    # insights and user metrics (SQL over the check-ins and the event log; the same functions in both modes) -------
     Route(GET, "/api/insights/daily", "api.daily_insight", reader="api.daily_insight_read_only"),
     Route(GET, "/api/insights", "api.list_insights"),
     Route(GET, "/api/insights/micro", "api.micro_insight"),

@@ -147,6 +147,22 @@ def run_migrations(url: str, cfg: Settings, *, dry_run: bool = False, say: Calla
         say("migrations: up to date")
 
 
+def import_v1_writes(url: str, say: Callable[[str], None] = print) -> int:
+    """The flag turned on: every check-in write of V1 mode not yet in the event log is imported, as the owner (the
+    import names each user in turn; docs/v1-v2-sync.md). The V2 functions import a user's pending writes themselves
+    before they write or read the log, so this keeps the log complete for everyone else who reads it (analysts, the
+    metrics views). One transaction per batch; with nothing pending, one cheap query. Returns how many it imported."""
+    import psycopg
+
+    total = 0
+    with psycopg.connect(url, autocommit=True) as conn:
+        while n := int(conn.execute("SELECT core.sync_legacy_checkins(NULL, 1000)").fetchone()[0]):  # type: ignore[index]
+            total += n
+    if total:
+        say(f"Schema V2: imported {total} check-in write(s) of V1 mode into the event log")
+    return total
+
+
 def print_status(url: str, cfg: Settings) -> None:
     import psycopg
 
@@ -173,6 +189,7 @@ def cmd_serve(args: argparse.Namespace, cfg: Settings) -> int:
     logs.configure(cfg.log_format)  # LOG_FORMAT=json: every line of `serve` is a JSON object, from here on
     with _server(cfg) as server:
         warned = False
+        owner: str | None = None  # the login that migrates (and, in V2 mode, imports V1-mode writes), if we hold it
         if server is not None:  # make run: migrate as the embedded server's superuser, serve as the authenticator
             owner = owner_url(cfg, server)
             run_migrations(owner, cfg, say=logs.say)
@@ -180,13 +197,17 @@ def cmd_serve(args: argparse.Namespace, cfg: Settings) -> int:
         else:
             url = cfg.database_url or ""
             if cfg.migration_database_url:  # the owner migrates; the gateway's login is checked below
-                run_migrations(cfg.migration_database_url, cfg, say=logs.say)
+                owner = cfg.migration_database_url
+                run_migrations(owner, cfg, say=logs.say)
             elif warned := bool(refuse_powerful(cfg, inspect_login(url))):
                 # allowed by the override: a login that owns the schema migrates it
+                owner = url
                 run_migrations(url, cfg, say=logs.say)
             else:  # a login with no power cannot migrate: it checks that nothing is pending
                 require_serving(inspect_login(url))
                 require_up_to_date(url, cfg)
+        if owner and cfg.use_schema_v2:
+            import_v1_writes(owner, say=logs.say)
         login = inspect_login(url)
         refuse_powerful(cfg, login, warn=not warned)
         require_serving(login)

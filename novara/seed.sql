@@ -5,8 +5,9 @@
 -- on the same PostgreSQL version gives the same data. Users are created through api.signup. Check-ins and
 -- V2 events are first planned (seed.plan_checkins, seed.plan_events), then written either
 --   * set-based (seed.load_bulk): INSERTs that write exactly the rows api.create_checkin and
---     api.create_event would write (and core.legacy_put per check-in: the dual write to daily_checkins) (the payload split mirrors core.checkin_payloads; the generator writes
---     no extra fields, so the groups are the registry's keys), or
+--     api.create_event would write: the check-ins' rows in daily_checkins (core.legacy_row, what core.legacy_put
+--     writes) and their events (the payload split mirrors core.checkin_payloads; the generator writes no extra
+--     fields, so the groups are the registry's keys), or
 --   * through the real functions (seed.load_functions), one call per check-in / event.
 -- bench/tests/test_generator.py proves both paths write identical rows.
 
@@ -241,8 +242,8 @@ BEGIN
 END
 $$;
 
--- Write the planned rows set-based: live_checkins, then the check-ins' events (core.checkin_payloads' split:
--- mood always; medication, symptom, assessment when one of their registry fields is present), then the V2
+-- Write the planned rows set-based: the check-ins' rows (daily_checkins), then their events (core.checkin_payloads'
+-- split: mood always; medication, symptom, assessment when one of their registry fields is present), then the V2
 -- events. Returns the number of events written.
 CREATE OR REPLACE FUNCTION seed.load_bulk()
 RETURNS bigint
@@ -270,9 +271,16 @@ BEGIN
     INTO not_mood, not_med, not_symptom, not_assessment, med_keys, symptom_keys, assessment_keys
     FROM public.checkin_fields AS f;
 
-    INSERT INTO public.live_checkins (id, user_id, local_date, checkin_type, created_at, updated_at)
-    SELECT p.checkin_id, p.user_id, p.local_date, 'standard', now(), now()
+    -- The check-ins' rows in their read model, as api.create_checkin writes them first (core.legacy_put of
+    -- core.legacy_row): one INSERT. The change-log triggers do not fire (session_replication_role = replica), as
+    -- they skip the V2 functions' writes.
+    INSERT INTO public.daily_checkins
+    SELECT r.*
     FROM seed.plan_checkins AS p
+    CROSS JOIN LATERAL jsonb_populate_record(
+        NULL::public.daily_checkins,
+        core.legacy_row(p.checkin_id, p.user_id, p.local_date, 'standard', now(), now(), p.fields)
+    ) AS r
     ORDER BY p.k, p.local_date;
 
     INSERT INTO public.health_events (
@@ -321,11 +329,6 @@ BEGIN
     WHERE x.event_data IS NOT NULL
     ORDER BY p.k, p.local_date, x.ord;
     GET DIAGNOSTICS n = ROW_COUNT;
-
-    -- The dual write of each check-in into the legacy table, as api.create_checkin does it (V2 mode).
-    PERFORM core.legacy_put(p.checkin_id, p.user_id, p.local_date, 'standard', now(), now(), p.fields, TRUE)
-    FROM seed.plan_checkins AS p
-    ORDER BY p.k, p.local_date;
 
     INSERT INTO public.health_events (user_id, event_type, event_data, occurred_at, local_date)
     SELECT e.user_id, e.event_type, e.event_data, e.occurred_at, e.local_date

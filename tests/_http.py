@@ -131,7 +131,8 @@ ROW = {
     "updated_at": ISO,
     "medication_taken": str,
 }
-ITEM = {**ROW, "fields": ROW}
+ITEM = {**ROW, "fields": ROW}  # a single check-in (GET /api/checkins/{id}, POST, PUT, today): both spellings
+RECORD = {"id": UUID, "fields": ROW}  # an item of GET /api/checkins' records; its checkins items are ROW, flat
 EVENT = {
     "id": UUID,
     "user_id": UUID,
@@ -148,10 +149,21 @@ EVENT = {
 
 
 def assert_item(item: dict[str, Any]) -> None:
-    """A check-in item: the row flat and, identical, under "fields"."""
+    """A single check-in: the row flat and, identical, under "fields"."""
     assert_shape(item, ITEM)
     flat = {k: v for k, v in item.items() if k != "fields"}
     assert same(flat, item["fields"]), "the flat row and fields differ"
+
+
+def assert_listing(body: dict[str, Any]) -> list[dict[str, Any]]:
+    """GET /api/checkins: the same check-ins in both lists, each value once per item — a records item is
+    {id, fields: row}, a checkins item the row itself. Returns the rows."""
+    assert_shape(body, {"success": True, "records": [RECORD], "checkins": [ROW], "count": int})
+    rows: list[dict[str, Any]] = body["checkins"]
+    assert body["count"] == len(rows)
+    assert not any("fields" in row for row in rows), "a checkins item carries the row twice"
+    assert same(body["records"], [{"id": row["id"], "fields": row} for row in rows]), "records and checkins differ"
+    return rows
 
 
 # ------------------------------------------------------------------------------------------------ requests

@@ -11,8 +11,6 @@ AS $$
 DECLARE
     uid uuid := core.require_user();
 BEGIN
-    -- Legacy writes first: see [v1-import] in db/README.md
-    PERFORM core.sync_legacy_checkins(uid);
     PERFORM core.checkin_retract(uid, core.checkin_parse_id(coalesce(args, '{}'::jsonb) ->> 'id'));
     RETURN jsonb_build_object('success', TRUE, 'message', 'Check-in deleted successfully');
 END

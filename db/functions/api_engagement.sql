@@ -4,15 +4,13 @@
 CREATE OR REPLACE FUNCTION api.engagement(args jsonb DEFAULT '{}'::jsonb)
 RETURNS jsonb
 LANGUAGE plpgsql
-VOLATILE
+STABLE
 SECURITY DEFINER
 SET search_path = pg_catalog
 AS $$
 DECLARE
     uid uuid := core.require_user();
 BEGIN
-    -- Legacy writes first: see [v1-import] in db/README.md
-    PERFORM core.sync_legacy_checkins(uid);
     RETURN jsonb_build_object('success', TRUE, 'engagement', core.engagement_summary(uid, core.user_today(uid)));
 END
 $$;

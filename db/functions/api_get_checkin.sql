@@ -4,7 +4,7 @@
 CREATE OR REPLACE FUNCTION api.get_checkin(args jsonb DEFAULT '{}'::jsonb)
 RETURNS jsonb
 LANGUAGE plpgsql
-VOLATILE
+STABLE
 SECURITY DEFINER
 SET search_path = pg_catalog
 AS $$
@@ -12,8 +12,6 @@ DECLARE
     uid uuid := core.require_user();
     item jsonb;
 BEGIN
-    -- Legacy writes first: see [v1-import] in db/README.md
-    PERFORM core.sync_legacy_checkins(uid);
     item := core.checkin_get(uid, core.checkin_parse_id(coalesce(args, '{}'::jsonb) ->> 'id'));
     IF item IS NULL THEN
         PERFORM core.fail(404, 'Check-in not found', 'NOT_FOUND');
@@ -25,5 +23,5 @@ $$;
 ALTER FUNCTION api.get_checkin(jsonb) OWNER TO novara_definer;
 
 COMMENT ON FUNCTION api.get_checkin(jsonb) IS
-'GET /api/checkins/{id}: args.id. {success, checkin}. NV404 Check-in not found for a malformed, unknown, '
-'deleted or other user''s id.';
+'GET /api/checkins/{id}: args.id. {success, checkin: {id, fields: row, ...row}} from daily_checkins; read-only. '
+'NV404 Check-in not found for a malformed, unknown, deleted or other user''s id.';

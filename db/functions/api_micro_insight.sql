@@ -5,7 +5,7 @@
 CREATE OR REPLACE FUNCTION api.micro_insight(args jsonb DEFAULT '{}'::jsonb)
 RETURNS jsonb
 LANGUAGE plpgsql
-VOLATILE
+STABLE
 SECURITY DEFINER
 SET search_path = pg_catalog
 AS $$
@@ -15,18 +15,16 @@ DECLARE
     facts jsonb;
     r public.insight_rules;
 BEGIN
-    -- Legacy writes first: see [v1-import] in db/README.md
-    PERFORM core.sync_legacy_checkins(uid);
     SELECT jsonb_build_object(
         'name', coalesce((SELECT p.nickname FROM public.user_profiles AS p WHERE p.user_id = uid), 'friend'),
         'total_checkins', count(*),
-        'checked_in_today', coalesce(bool_or(c.local_date = today), FALSE),
-        'days_since_last_checkin', today - max(c.local_date) FILTER (WHERE c.local_date <= today),
+        'checked_in_today', coalesce(bool_or(d.date_submitted = today), FALSE),
+        'days_since_last_checkin', today - max(d.date_submitted) FILTER (WHERE d.date_submitted <= today),
         'streak', core.checkin_streak(uid, today)
     )
     INTO facts
-    FROM public.live_checkins AS c
-    WHERE c.user_id = uid;
+    FROM public.daily_checkins AS d
+    WHERE d.user_id = uid;
 
     SELECT m.* INTO r FROM core.matching_rules('micro', facts) AS m ORDER BY m.priority DESC, m.rule_key LIMIT 1;
     IF NOT FOUND THEN
@@ -48,4 +46,5 @@ ALTER FUNCTION api.micro_insight(jsonb) OWNER TO novara_definer;
 
 COMMENT ON FUNCTION api.micro_insight(jsonb) IS
 'GET /api/insights/micro. {success, insight: {type, message, subMessage, icon}}: the highest-priority micro rule '
-'matching the caller''s facts (total_checkins, checked_in_today, streak, days_since_last_checkin, name). NV401/NV404.';
+'matching the caller''s facts (total_checkins, checked_in_today, streak, days_since_last_checkin, name; check-ins '
+'from daily_checkins), read-only. NV401/NV404.';

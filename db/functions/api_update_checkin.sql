@@ -13,8 +13,6 @@ DECLARE
     a jsonb := coalesce(args, '{}'::jsonb);
     v_id uuid;
 BEGIN
-    -- Legacy writes first: see [v1-import] in db/README.md
-    PERFORM core.sync_legacy_checkins(uid);
     IF jsonb_typeof(a) <> 'object' THEN
         PERFORM core.fail(400, 'Invalid JSON body', 'VALIDATION_ERROR');
     END IF;

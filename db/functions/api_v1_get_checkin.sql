@@ -1,4 +1,4 @@
--- GET /api/checkins/{id} in V1 mode.
+-- GET /api/checkins/{id} in V1 mode: the same read as V2 mode's (core.checkin_get, daily_checkins).
 
 -- SECURITY DEFINER: see [definer] in db/README.md
 CREATE OR REPLACE FUNCTION api.v1_get_checkin(args jsonb DEFAULT '{}'::jsonb)
@@ -10,12 +10,9 @@ SET search_path = pg_catalog
 AS $$
 DECLARE
     uid uuid := core.require_user();
-    v_id uuid := core.checkin_parse_id(coalesce(args, '{}'::jsonb) ->> 'id');
     item jsonb;
 BEGIN
-    SELECT core.legacy_item(d) INTO item
-    FROM public.daily_checkins AS d
-    WHERE d.id = v_id AND d.user_id = uid;
+    item := core.checkin_get(uid, core.checkin_parse_id(coalesce(args, '{}'::jsonb) ->> 'id'));
     IF item IS NULL THEN
         PERFORM core.fail(404, 'Check-in not found', 'NOT_FOUND');
     END IF;
@@ -26,5 +23,5 @@ $$;
 ALTER FUNCTION api.v1_get_checkin(jsonb) OWNER TO novara_definer;
 
 COMMENT ON FUNCTION api.v1_get_checkin(jsonb) IS
-'GET /api/checkins/{id} in V1 mode: args.id. {success, checkin} from daily_checkins. NV404 Check-in not found '
-'for a malformed, unknown, deleted or other user''s id.';
+'GET /api/checkins/{id} in V1 mode: as api.get_checkin. args.id. {success, checkin} from daily_checkins. NV404 '
+'Check-in not found for a malformed, unknown, deleted or other user''s id.';

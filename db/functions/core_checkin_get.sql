@@ -1,21 +1,16 @@
--- One live check-in of the event log as its V1 item.
+-- depends: functions/core_legacy_item.sql
+-- One check-in of the read model, daily_checkins, as its item: GET /api/checkins/{id} of both modes, and the
+-- check-in the V2 writes answer with (read back from the database, not echoed).
 
 CREATE OR REPLACE FUNCTION core.checkin_get(p_user_id uuid, p_id uuid)
 RETURNS jsonb
-LANGUAGE plpgsql
+LANGUAGE sql
 STABLE
 SET search_path = pg_catalog
 AS $$
-DECLARE
-    item jsonb;
-BEGIN
-    SELECT core.checkin_item(c.id, c.user_id, c.date_submitted, c.created_at, c.updated_at, c.checkin_type, c.fields)
-    INTO item
-    FROM public.daily_checkins_legacy AS c
-    WHERE c.id = p_id AND c.user_id = p_user_id;
-    RETURN item;
-END
+    SELECT core.legacy_item(d) FROM public.daily_checkins AS d WHERE d.id = p_id AND d.user_id = p_user_id
 $$;
 
 COMMENT ON FUNCTION core.checkin_get(uuid, uuid) IS
-'The item of the user''s live check-in p_id (read from daily_checkins_legacy), or NULL when there is none.';
+'The item {id, fields:{...row...}, ...row...} of the user''s check-in p_id (daily_checkins, core.legacy_item), or '
+'NULL when there is none.';

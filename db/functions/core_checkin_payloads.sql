@@ -1,7 +1,7 @@
 -- A V1 check-in as events (docs/design-v2.md, "A V1 check-in as events"): its answers split into one payload per
 -- event type. A check-in is a group of health_events sharing correlation_id = the check-in's id and source
--- 'checkin_v1'; live_checkins is its one-row projection (unique per user and local date, so a second check-in
--- for a day is refused race-safely).
+-- 'checkin_v1'; its current state is also its row in the read model daily_checkins (unique per user and date, so
+-- a second check-in for a day is refused race-safely).
 
 CREATE OR REPLACE FUNCTION core.checkin_payloads(p_fields jsonb, p_checkin_type text)
 RETURNS TABLE (event_type text, event_subtype text, event_data jsonb)

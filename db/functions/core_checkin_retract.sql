@@ -1,4 +1,4 @@
--- Deleting a V1 check-in (DELETE /api/checkins/{id}): a retract event per live event, and its rows.
+-- Deleting a V1 check-in (DELETE /api/checkins/{id}): its row goes, a retract event per live event.
 
 CREATE OR REPLACE FUNCTION core.checkin_retract(p_user_id uuid, p_id uuid)
 RETURNS void
@@ -9,14 +9,16 @@ AS $$
 DECLARE
     ev record;
 BEGIN
-    -- As in checkin_correct: a V1-mode write in flight on the legacy row is waited for and imported first.
+    -- As in checkin_correct: the row locked (a V1-mode write in flight on it is waited for), that write imported.
     PERFORM 1 FROM public.daily_checkins AS d WHERE d.id = p_id AND d.user_id = p_user_id FOR UPDATE;
-    PERFORM core.sync_legacy_checkins(p_user_id);
-
-    DELETE FROM public.live_checkins AS c WHERE c.id = p_id AND c.user_id = p_user_id;
     IF NOT FOUND THEN
         PERFORM core.fail(404, 'Check-in not found', 'NOT_FOUND');
     END IF;
+    -- Legacy writes first: see [v1-import] in db/README.md
+    PERFORM core.sync_legacy_checkins(p_user_id);
+
+    -- The row goes (not logged: the retraction below is the log's record of it), which frees the date.
+    PERFORM core.legacy_delete(p_id, p_user_id, TRUE);
     FOR ev IN
         SELECT e.id, e.event_type, e.event_subtype, e.occurred_at, e.local_date
         FROM public.health_events_live AS e
@@ -26,12 +28,10 @@ BEGIN
         PERFORM core.checkin_append(p_user_id, p_id, 'retract', ev.event_type, ev.event_subtype, '{}'::jsonb,
             ev.occurred_at, ev.local_date, ev.id);
     END LOOP;
-    -- Dual write: the legacy row goes too (not logged), so V1 mode no longer lists it.
-    PERFORM core.legacy_delete(p_id, p_user_id, TRUE);
 END
 $$;
 
 COMMENT ON FUNCTION core.checkin_retract(uuid, uuid) IS
-'Delete check-in p_id (V1 DELETE): appends a retract event for each of its live events and deletes its '
-'live_checkins row and its daily_checkins row (dual write), which frees the date. NV404 when the user has no '
-'such live check-in.';
+'Delete check-in p_id (V1 DELETE): deletes its daily_checkins row (not logged as a V1-mode change), which frees the '
+'date, and appends a retract event for each of its live events. A pending V1-mode write to the row is imported '
+'first. NV404 when the user has no such check-in.';

@@ -11,15 +11,15 @@ AS $$
     SELECT count(*)::integer
     FROM (
         SELECT
-            c.local_date,
-            row_number() OVER (ORDER BY c.local_date DESC) AS rn,
-            max(c.local_date) OVER () AS top
-        FROM public.live_checkins AS c
-        WHERE c.user_id = p_user_id AND c.local_date <= p_today
+            d.date_submitted,
+            row_number() OVER (ORDER BY d.date_submitted DESC) AS rn,
+            max(d.date_submitted) OVER () AS top
+        FROM public.daily_checkins AS d
+        WHERE d.user_id = p_user_id AND d.date_submitted <= p_today
     ) AS s
-    WHERE s.top >= p_today - 1 AND s.local_date = s.top - (s.rn - 1)::integer
+    WHERE s.top >= p_today - 1 AND s.date_submitted = s.top - (s.rn - 1)::integer
 $$;
 
 COMMENT ON FUNCTION core.checkin_streak(uuid, date) IS
 'Number of consecutive local days with a live check-in ending on p_today or p_today - 1 (0 when neither has '
-'one). Check-ins dated after p_today are ignored. Reads live_checkins by its (user_id, local_date) index.';
+'one). Check-ins dated after p_today are ignored. Reads daily_checkins by its (user_id, date_submitted) index.';

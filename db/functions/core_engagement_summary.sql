@@ -11,8 +11,8 @@ AS $$
         'summary', jsonb_build_object(
             'checkins', (
                 SELECT count(*)
-                FROM public.live_checkins AS c
-                WHERE c.user_id = p_user_id AND c.local_date BETWEEN p_today - 29 AND p_today
+                FROM public.daily_checkins AS d
+                WHERE d.user_id = p_user_id AND d.date_submitted BETWEEN p_today - 29 AND p_today
             ),
             'insights_viewed', (
                 SELECT count(DISTINCT coalesce(g.insight_id::text, 'ref:' || g.client_ref, g.id::text))
@@ -58,7 +58,7 @@ AS $$
 $$;
 
 COMMENT ON FUNCTION core.engagement_summary(uuid, date) IS
-'{summary: {checkins (live check-ins of the 30 local days ending p_today), insights_viewed (distinct insights '
+'{summary: {checkins (check-ins dated in the 30 local days ending p_today), insights_viewed (distinct insights '
 'viewed: by stored insight, else by client reference; a view naming neither counts once), engagement_rate '
 '(core.insight_engagement_rate), period}, '
 'insights: [{insight_type, viewed, clicked, dismissed, refreshed, liked, saved, total, last_engaged_at}]}.';

@@ -9,7 +9,6 @@ AS $$
 DECLARE
     prior_claims text := coalesce(current_setting('request.jwt.claims', true), '');
     n_events integer;
-    n_live integer;
     n_daily integer;
     n_insights integer;
     n_engagement integer;
@@ -31,8 +30,6 @@ BEGIN
 
     DELETE FROM public.health_events AS e WHERE e.user_id = p_user_id;
     GET DIAGNOSTICS n_events = ROW_COUNT;
-    DELETE FROM public.live_checkins AS c WHERE c.user_id = p_user_id;
-    GET DIAGNOSTICS n_live = ROW_COUNT;
     DELETE FROM public.daily_checkins AS d WHERE d.user_id = p_user_id;
     GET DIAGNOSTICS n_daily = ROW_COUNT;
     DELETE FROM public.insight_feedback AS f WHERE f.user_id = p_user_id;
@@ -53,7 +50,7 @@ BEGIN
         encode(sha256(convert_to(p_user_id::text, 'UTF8')), 'hex'),
         p_reason,
         n_events,
-        n_live + n_daily,
+        n_daily,
         n_insights
     )
     RETURNING id INTO log_id;
@@ -65,7 +62,6 @@ BEGIN
         'success', TRUE,
         'erasure_log_id', log_id,
         'events_deleted', n_events,
-        'live_checkins_deleted', n_live,
         'daily_checkins_deleted', n_daily,
         'insights_deleted', n_insights,
         'insight_engagement_deleted', n_engagement,
@@ -80,7 +76,7 @@ REVOKE ALL ON FUNCTION core.erase_user(uuid, text) FROM public, novara_api, nova
 
 COMMENT ON FUNCTION core.erase_user(uuid, text) IS
 'Right to be forgotten (DBAs only; not executable by novara_api/novara_definer): deletes the user''s events, '
-'check-ins (live and legacy), insights with their engagement and feedback rows, profile, password hash, the '
-'login attempts made with its email (by cascade and trigger) and the account in one '
+'check-ins (daily_checkins), insights with their engagement and feedback rows, profile, password hash, '
+'change-log entries and login attempts made with its email (by cascade and trigger) and the account in one '
 'transaction and logs counts, reason and the SHA-256 of the id in erasure_log. Returns the counts; NV404 unknown '
 'user. Metrics materialized views drop the user''s rows at their next refresh.';

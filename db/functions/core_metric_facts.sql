@@ -103,33 +103,31 @@ BEGIN
     INTO v_coping, v_effective
     FROM per AS p;
 
-    -- PHQ-4: the two latest check-ins (by date) that answered it, from the assessment events directly
-    -- (index on user, type, date), so a long history without PHQ-4 answers is not read check-in by check-in.
-    SELECT array_agg(t.total ORDER BY t.local_date DESC, t.position DESC)
+    -- PHQ-4: the two latest check-ins (by date) that answered it. Their typed columns say which did (a column holds
+    -- a number the fields hold: daily_checkins_legacy), so the scan stops at the second one without reading the
+    -- fields of every check-in in between.
+    SELECT array_agg(t.total ORDER BY t.date_submitted DESC)
     INTO v_phq4
     FROM (
-        SELECT e.local_date, e.position, core.phq4_total(e.event_data -> 'fields') AS total
-        FROM public.health_events_live AS e
+        SELECT d.date_submitted, core.phq4_total(core.legacy_fields(d)) AS total
+        FROM public.daily_checkins AS d
         WHERE
-            e.user_id = p_user_id AND e.event_type = 'assessment' AND e.source = 'checkin_v1'
-            AND e.local_date <= p_today AND core.phq4_total(e.event_data -> 'fields') IS NOT NULL
-        ORDER BY e.local_date DESC, e.position DESC
+            d.user_id = p_user_id AND d.date_submitted <= p_today
+            AND num_nonnulls(
+                d.phq4_feeling_nervous, d.phq4_stop_worrying, d.phq4_little_interest, d.phq4_feeling_down, d.phq4_score
+            ) > 0
+        ORDER BY d.date_submitted DESC
         LIMIT 2
     ) AS t;
 
-    SELECT count(DISTINCT e.correlation_id)::integer
-    INTO v_med_total
-    FROM public.health_events_live AS e
-    WHERE
-        e.user_id = p_user_id AND e.event_type = 'medication' AND e.source = 'checkin_v1'
-        AND e.event_data ->> 'status' IN ('taken', 'missed', 'partial');
-
+    -- Check-ins that answered the medication question (a medication event with a status in the log), and the totals.
     SELECT
         count(*)::integer,
-        (count(*) FILTER (WHERE c.local_date BETWEEN p_today - 29 AND p_today))::integer
-    INTO v_total, v_last30
-    FROM public.live_checkins AS c
-    WHERE c.user_id = p_user_id;
+        (count(*) FILTER (WHERE d.date_submitted BETWEEN p_today - 29 AND p_today))::integer,
+        (count(*) FILTER (WHERE d.medication_taken IN ('yes', 'no', 'partial')))::integer
+    INTO v_total, v_last30, v_med_total
+    FROM public.daily_checkins AS d
+    WHERE d.user_id = p_user_id;
 
     SELECT core.local_date(p_user_id, u.created_at) INTO v_signup FROM public.users AS u WHERE u.id = p_user_id;
     v_tracking := greatest(1, least(30, p_today - coalesce(v_signup, p_today) + 1));
@@ -176,4 +174,4 @@ COMMENT ON FUNCTION core.metric_facts(uuid, date) IS
 'The facts behind GET /api/users/metrics for local day p_today (docs/metrics.md): 7-day adherence and its '
 'previous week, missed doses, mood/anxiety means, PHQ-4 latest/previous/trend, streak, totals, check-in rates '
 '(30 days; daily since sign-up), insight engagement rate, coping strategies (30 days), partner rate. Null when '
-'there is no data. Reads only the user''s rows through indexes.';
+'there is no data. Reads only the user''s rows through indexes: the check-ins from daily_checkins.';

@@ -1,9 +1,10 @@
--- Importing writes to the legacy table into the event log (docs/v1-v2-sync.md). public.daily_checkins is
--- what V1 mode writes; every write that did not come from the V2 path is in public.legacy_checkin_changes.
--- core.sync_legacy_checkins applies those entries: for each check-in they name, the event log is brought to
--- the legacy row's CURRENT state (record, correct or retract events; the live_checkins row), so applying an
--- entry twice, or an old entry after a newer one, changes nothing. Consumed entries are deleted in the same
--- transaction. Every V2 check-in function and V2 read calls it first for the caller ([v1-import], db/README.md).
+-- Importing writes to daily_checkins made outside the V2 path into the event log (docs/v1-v2-sync.md). The table is
+-- the check-ins' read model in both modes; what V1 mode (or psql) writes to it is logged in
+-- public.legacy_checkin_changes. core.sync_legacy_checkins applies those entries: for each check-in they name, the
+-- events are brought to the row's CURRENT state (record, correct or retract events), so applying an entry twice, or
+-- an old entry after a newer one, changes nothing. Consumed entries are deleted in the same transaction. The V2
+-- check-in writes and the routes that read the event log call it first for the caller ([v1-import],
+-- db/README.md); `novara serve` drains every user's entries when it starts in V2 mode (the flag flipped on).
 
 CREATE OR REPLACE FUNCTION core.sync_legacy_checkins(p_user_id uuid DEFAULT NULL, p_batch integer DEFAULT 1000)
 RETURNS integer
@@ -62,7 +63,7 @@ END
 $$;
 
 COMMENT ON FUNCTION core.sync_legacy_checkins(uuid, integer) IS
-'Import pending legacy_checkin_changes into the event log, idempotently: insert -> record events (id = the '
-'legacy id), update -> corrections, delete -> retractions. p_user_id: drain that user''s queue (one index probe '
-'when empty; skipped in READ ONLY transactions); NULL: all users, about p_batch entries per call. Returns the '
-'number of entries applied.';
+'Import pending legacy_checkin_changes into the event log, idempotently: each named check-in''s events brought to '
+'its daily_checkins row (insert -> record events with the row''s id, update -> corrections, delete -> '
+'retractions). p_user_id: drain that user''s queue (one index probe when empty; skipped in READ ONLY transactions); '
+'NULL: all users, about p_batch entries per call. Returns the number of entries applied.';

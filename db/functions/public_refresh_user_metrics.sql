@@ -1,4 +1,6 @@
--- Refresh the metrics materialized views (daily, then weekly built on it) and log each refresh.
+-- Refresh the metrics materialized views (daily, then weekly built on it) and log each refresh. They are built from
+-- the event log: the check-in writes of V1 mode not imported yet are imported first (docs/v1-v2-sync.md), so a
+-- refresh reflects every check-in committed before it, whatever mode wrote it.
 
 CREATE OR REPLACE FUNCTION public.refresh_user_metrics(concurrently boolean DEFAULT TRUE)
 RETURNS jsonb
@@ -12,7 +14,14 @@ DECLARE
     v_started timestamptz;
     v_ms integer;
     v_result jsonb := '{}'::jsonb;
+    v_imported integer := 0;
+    n integer;
 BEGIN
+    LOOP
+        n := core.sync_legacy_checkins(NULL, 10000);
+        v_imported := v_imported + n;
+        EXIT WHEN n = 0;
+    END LOOP;
     FOREACH v_view IN ARRAY ARRAY['user_daily_metrics', 'user_weekly_metrics'] LOOP
         -- CONCURRENTLY needs a populated view (it diffs against the current contents).
         v_concurrent := coalesce(refresh_user_metrics.concurrently, TRUE) AND (
@@ -30,11 +39,13 @@ BEGIN
             'duration_ms', v_ms, 'concurrent', v_concurrent
         ));
     END LOOP;
-    RETURN v_result || jsonb_build_object('refreshed_at', core.iso(clock_timestamp()));
+    RETURN v_result
+        || jsonb_build_object('v1_writes_imported', v_imported, 'refreshed_at', core.iso(clock_timestamp()));
 END
 $$;
 
 COMMENT ON FUNCTION public.refresh_user_metrics(boolean) IS
-'Refresh user_daily_metrics then user_weekly_metrics (CONCURRENTLY when asked and the view is populated), '
-'log each in metrics_refresh_log; returns {user_daily_metrics: {duration_ms, concurrent}, '
-'user_weekly_metrics: {...}, refreshed_at}. Run by the views'' owner (cron, DBA).';
+'Refresh user_daily_metrics then user_weekly_metrics (CONCURRENTLY when asked and the view is populated), after '
+'importing the pending check-in writes of V1 mode into the event log they are built from '
+'(core.sync_legacy_checkins); log each refresh in metrics_refresh_log; returns {user_daily_metrics: {duration_ms, '
+'concurrent}, user_weekly_metrics: {...}, v1_writes_imported, refreshed_at}. Run by the views'' owner (cron, DBA).';

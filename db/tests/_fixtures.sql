@@ -94,3 +94,33 @@ END
 $$;
 COMMENT ON FUNCTION tests.took_status() IS
 'The response.status the last api call set (NULL: the route''s own status), then cleared.';
+
+-- The check-ins whose read model (daily_checkins) differs from what the event log rebuilds (the view
+-- daily_checkins_legacy), as [{id, model, log}] (NULL: none). Compared: every column of the view, i.e. owner, date,
+-- type, fields (for a row whose "fields" a writer left NULL, the fields derived from its columns,
+-- core.legacy_fields) and each typed column; the instants created_at and updated_at are the read model's alone.
+-- Run as the superuser (it calls core.legacy_fields, which the gateway role may not).
+CREATE OR REPLACE FUNCTION tests.checkins_drift()
+RETURNS jsonb
+LANGUAGE sql
+SET search_path = pg_catalog
+AS $$
+    SELECT jsonb_agg(jsonb_build_object('id', x.id, 'model', x.model, 'log', x.log) ORDER BY x.id)
+    FROM (
+        SELECT
+            coalesce(d.id, v.id) AS id,
+            CASE WHEN d.id IS NOT NULL THEN
+                to_jsonb(jsonb_populate_record(
+                    NULL::public.daily_checkins_legacy,
+                    to_jsonb(d) || jsonb_build_object('fields', core.legacy_fields(d))
+                ))
+            END AS model,
+            CASE WHEN v.id IS NOT NULL THEN to_jsonb(v) END AS log
+        FROM public.daily_checkins AS d
+        FULL JOIN public.daily_checkins_legacy AS v ON d.id = v.id
+    ) AS x
+    WHERE x.model IS DISTINCT FROM x.log
+$$;
+COMMENT ON FUNCTION tests.checkins_drift() IS
+'[{id, model, log}] of the check-ins whose daily_checkins row differs from the event log''s rebuild '
+'(daily_checkins_legacy) in any of the view''s columns; NULL when the read model equals the log.';

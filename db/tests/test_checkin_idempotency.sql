@@ -6,7 +6,7 @@ LANGUAGE sql
 AS $$
     SELECT jsonb_build_object(
         'events', (SELECT count(*) FROM public.health_events AS e WHERE e.user_id = p_user),
-        'live', (SELECT count(*) FROM public.live_checkins AS c WHERE c.user_id = p_user),
+        'rebuilt', (SELECT count(*) FROM public.daily_checkins_legacy AS c WHERE c.user_id = p_user),
         'daily', (SELECT count(*) FROM public.daily_checkins AS d WHERE d.user_id = p_user),
         'keys', (SELECT count(*) FROM public.checkin_idempotency AS k WHERE k.user_id = p_user)
     )
@@ -27,7 +27,7 @@ BEGIN
     first := api.create_checkin(body);
     PERFORM tests.assert_eq(tests.took_status(), NULL::integer, 'the first answer keeps the route status (201)');
     before := tests.idem_counts(uid);
-    PERFORM tests.assert_json_eq(before, '{"events": 3, "live": 1, "daily": 1, "keys": 1}');
+    PERFORM tests.assert_json_eq(before, '{"events": 3, "rebuilt": 1, "daily": 1, "keys": 1}');
     again := api.create_checkin(body);
     PERFORM tests.assert_eq(tests.took_status(), 200);
     PERFORM tests.assert_json_eq(again, first);
@@ -63,7 +63,7 @@ BEGIN
     err := tests.error_of($q$SELECT api.create_enhanced_checkin('{"mood_today": "calm", "confidence_today": 6,
         "date_submitted": "2026-01-10", "idempotency_key": "k"}')$q$);
     PERFORM tests.assert_eq(err ->> 'state', 'NV409');
-    PERFORM tests.assert_json_eq(tests.idem_counts(uid), '{"events": 1, "live": 1, "daily": 1, "keys": 1}');
+    PERFORM tests.assert_json_eq(tests.idem_counts(uid), '{"events": 1, "rebuilt": 1, "daily": 1, "keys": 1}');
 END
 $$;
 
@@ -91,8 +91,8 @@ BEGIN
     PERFORM tests.as_user('idem-a@x.io');
     PERFORM tests.assert_json_eq(api.create_enhanced_checkin(body), ra);
     PERFORM tests.assert_eq(tests.took_status(), 200);
-    PERFORM tests.assert_json_eq(tests.idem_counts(a), '{"events": 1, "live": 1, "daily": 1, "keys": 1}');
-    PERFORM tests.assert_json_eq(tests.idem_counts(b), '{"events": 1, "live": 1, "daily": 1, "keys": 1}');
+    PERFORM tests.assert_json_eq(tests.idem_counts(a), '{"events": 1, "rebuilt": 1, "daily": 1, "keys": 1}');
+    PERFORM tests.assert_json_eq(tests.idem_counts(b), '{"events": 1, "rebuilt": 1, "daily": 1, "keys": 1}');
 END
 $$;
 
@@ -140,7 +140,7 @@ BEGIN
     PERFORM api.delete_checkin(jsonb_build_object('id', first #>> '{checkin,id}'));
     PERFORM tests.assert_json_eq(api.create_checkin(body), first);
     PERFORM tests.assert_eq(tests.took_status(), 200);
-    PERFORM tests.assert_eq((SELECT count(*) FROM public.live_checkins AS c WHERE c.user_id = uid), 0::bigint);
+    PERFORM tests.assert_eq((SELECT count(*) FROM public.daily_checkins_legacy AS c WHERE c.user_id = uid), 0::bigint);
 END
 $$;
 
@@ -168,9 +168,9 @@ BEGIN
     -- Flip to V2: the retry is recognised; the V1 check-in is imported once (2 events), not created twice.
     PERFORM tests.assert_json_eq(api.create_checkin(v1_body), r1);
     PERFORM tests.assert_eq(tests.took_status(), 200);
-    PERFORM tests.assert_json_eq(tests.idem_counts(uid), '{"events": 2, "live": 1, "daily": 1, "keys": 1}');
+    PERFORM tests.assert_json_eq(tests.idem_counts(uid), '{"events": 2, "rebuilt": 1, "daily": 1, "keys": 1}');
     PERFORM tests.assert_eq(
-        (SELECT c.id::text FROM public.live_checkins AS c WHERE c.user_id = uid), r1 #>> '{checkin,id}'
+        (SELECT c.id::text FROM public.daily_checkins_legacy AS c WHERE c.user_id = uid), r1 #>> '{checkin,id}'
     );
 
     -- A V2 write, then back to V1: its retry is recognised there too.
@@ -178,7 +178,7 @@ BEGIN
     PERFORM tests.assert_eq(tests.took_status(), NULL::integer);
     PERFORM tests.assert_json_eq(api.v1_create_checkin(v2_body), r2);
     PERFORM tests.assert_eq(tests.took_status(), 200);
-    PERFORM tests.assert_json_eq(tests.idem_counts(uid), '{"events": 3, "live": 2, "daily": 2, "keys": 2}');
+    PERFORM tests.assert_json_eq(tests.idem_counts(uid), '{"events": 3, "rebuilt": 2, "daily": 2, "keys": 2}');
     PERFORM tests.assert_eq((SELECT count(*) FROM public.legacy_checkin_changes AS l WHERE l.user_id = uid), 0::bigint);
 END
 $$;

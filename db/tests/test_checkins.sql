@@ -122,7 +122,10 @@ BEGIN
     );
     -- read back from the database: identical to GET
     PERFORM tests.assert_json_eq(api.get_checkin(jsonb_build_object('id', c ->> 'id')) -> 'checkin', c, 'GET');
-    PERFORM tests.assert_json_eq(api.list_checkins() -> 'checkins', jsonb_build_array(c), 'list');
+    -- the list carries the row once per list: records {id, fields: row}, checkins the row flat
+    PERFORM tests.assert_json_eq(api.list_checkins() -> 'checkins', jsonb_build_array(c - 'fields'), 'list');
+    PERFORM tests.assert_json_eq(api.list_checkins() -> 'records',
+        jsonb_build_array(jsonb_build_object('id', c -> 'id', 'fields', c -> 'fields')), 'records');
     PERFORM tests.assert_json_eq(api.today_checkin() -> 'checkin', c, 'today');
     PERFORM tests.assert_eq(api.today_checkin() -> 'hasCheckedIn', 'true'::jsonb);
     -- only the mood event: no medication/symptom/assessment field was given
@@ -136,7 +139,7 @@ BEGIN
         '{"mood": "hopeful", "confidence": 7, "checkin_type": "standard",
           "fields": {"mood_today": "hopeful", "confidence_today": 7}}'
     );
-    PERFORM tests.assert_eq((SELECT count(*) FROM public.live_checkins), 1::bigint);
+    PERFORM tests.assert_eq((SELECT count(*) FROM public.daily_checkins), 1::bigint);
 END
 $$;
 
@@ -159,7 +162,7 @@ BEGIN
         r -> 'sentiment_analysis', '{"sentiment": "positive", "confidence": 0.93, "celebration_triggered": true}'
     );
     PERFORM tests.assert_eq(r -> 'checkin' ->> 'checkin_type', 'enhanced', 'the route decides the type');
-    PERFORM tests.assert_eq((SELECT c.checkin_type FROM public.live_checkins AS c), 'enhanced');
+    PERFORM tests.assert_eq((SELECT c.checkin_type FROM public.daily_checkins AS c), 'enhanced');
     PERFORM tests.assert_eq(r -> 'checkin' -> 'confidence_today', '9'::jsonb, 'integer string became 9');
     PERFORM tests.assert_json_eq(
         r -> 'checkin' -> 'sentiment_analysis',
@@ -290,9 +293,9 @@ BEGIN
     PERFORM tests.assert_eq(e ->> 'state', 'NV400');
     PERFORM tests.assert_eq(e ->> 'message', 'Too many extra fields (at most 64 are accepted)');
     PERFORM tests.assert_eq((SELECT count(*) FROM public.health_events), 0::bigint, 'nothing written');
-    PERFORM tests.assert_eq((SELECT count(*) FROM public.live_checkins), 0::bigint, 'nothing written');
+    PERFORM tests.assert_eq((SELECT count(*) FROM public.daily_checkins), 0::bigint, 'nothing written');
     PERFORM api.create_checkin((big - 'extra_65') || '{"mood_today": "ok", "confidence_today": 5}'::jsonb);
-    PERFORM tests.assert_eq((SELECT count(*) FROM public.live_checkins), 1::bigint, '64 extras accepted');
+    PERFORM tests.assert_eq((SELECT count(*) FROM public.daily_checkins), 1::bigint, '64 extras accepted');
 
     -- a body that is not an object
     PERFORM tests.assert_raises($q$SELECT core.validate_checkin('[1]', FALSE)$q$, 'NV400', 'Invalid JSON body');
@@ -346,7 +349,7 @@ BEGIN
             'id', gen_random_uuid(), 'created_at', '1999-01-01', 'user_note', NULL, 'medication_taken', NULL)
     ) -> 'checkin';
     PERFORM tests.assert_eq(c ->> 'user_id', uid::text);
-    PERFORM tests.assert_true((SELECT count(*) FROM public.live_checkins AS l WHERE l.id = (c ->> 'id')::uuid) = 1);
+    PERFORM tests.assert_true((SELECT count(*) FROM public.daily_checkins AS l WHERE l.id = (c ->> 'id')::uuid) = 1);
     PERFORM tests.assert_true(c ->> 'created_at' > '2000', 'created_at is the server''s');
     -- null means "not answered": stored and read back as null
     PERFORM tests.assert_true(c ? 'user_note' AND c -> 'user_note' = 'null'::jsonb, 'user_note null kept');
@@ -681,7 +684,7 @@ BEGIN
     PERFORM tests.assert_eq(e -> 'detail' -> 'existing_checkin' ->> 'mood_today', 'other');
     PERFORM tests.assert_eq((SELECT count(*) FROM public.health_events), n_before);
     PERFORM tests.assert_eq(
-        (SELECT l.local_date FROM public.live_checkins AS l WHERE l.id = cid::uuid), DATE '2026-03-01'
+        (SELECT l.date_submitted FROM public.daily_checkins AS l WHERE l.id = cid::uuid), DATE '2026-03-01'
     );
 
     -- moving onto a free date corrects every live event of the group; the old date is free
@@ -771,11 +774,22 @@ BEGIN
         (SELECT jsonb_agg(x ->> 'mood_today') FROM jsonb_array_elements(r -> 'checkins') AS x), '["b", "c", "a"]',
         'newest date_submitted first'
     );
-    PERFORM tests.assert_json_eq(r -> 'records', r -> 'checkins');
+    -- the same check-ins in both lists, each value once per item: records {id, fields: row}, checkins the row
+    PERFORM tests.assert_json_eq(
+        (SELECT jsonb_agg(jsonb_build_object('id', x -> 'id', 'fields', x) ORDER BY n)
+            FROM jsonb_array_elements(r -> 'checkins') WITH ORDINALITY AS a (x, n)),
+        r -> 'records'
+    );
+    PERFORM tests.assert_true(
+        (SELECT bool_and(NOT x ? 'fields') FROM jsonb_array_elements(r -> 'checkins') AS x)
+        AND (SELECT bool_and((SELECT array_agg(k ORDER BY k) FROM jsonb_object_keys(x) AS k) = '{fields,id}')
+            FROM jsonb_array_elements(r -> 'records') AS x),
+        'no item carries the row twice'
+    );
     PERFORM tests.assert_eq(r -> 'count', '3'::jsonb);
     r := api.list_checkins('{"limit": "2"}');
     PERFORM tests.assert_json_eq(
-        (SELECT jsonb_agg(x ->> 'mood_today') FROM jsonb_array_elements(r -> 'records') AS x), '["b", "c"]'
+        (SELECT jsonb_agg(x #>> '{fields,mood_today}') FROM jsonb_array_elements(r -> 'records') AS x), '["b", "c"]'
     );
     PERFORM tests.assert_eq(api.today_checkin() -> 'hasCheckedIn', 'false'::jsonb);
 
@@ -919,8 +933,8 @@ BEGIN
         (SELECT d.mood_today FROM public.daily_checkins_legacy AS d WHERE d.id = ann_checkin::uuid), 'ok'
     );
     PERFORM tests.assert_raises(
-        $q$SET LOCAL ROLE novara_api; INSERT INTO public.live_checkins VALUES (gen_random_uuid(),
-            gen_random_uuid(), current_date, 'standard', now(), now())$q$,
+        $q$SET LOCAL ROLE novara_api; INSERT INTO public.daily_checkins (user_id, date_submitted, mood_today,
+            confidence_today) VALUES (gen_random_uuid(), current_date, 'x', 1)$q$,
         '42501'
     );
     RESET ROLE;
@@ -937,9 +951,9 @@ BEGIN
             WHERE
                 p.pronamespace = 'api'::regnamespace AND p.proname NOT LIKE 'v1\_%'
                 AND (p.proname LIKE '%checkin%' OR p.proname = 'last_values')),
-        -- the V2 reads import pending legacy (V1-mode) writes first, so they are VOLATILE (docs/v1-v2-sync.md)
-        'checkin_questions:s,create_checkin:v,create_enhanced_checkin:v,delete_checkin:v,get_checkin:v,last_values:v,list_checkins:v,'
-        || 'today_checkin:v,update_checkin:v'
+        -- the reads only read the read model, daily_checkins: STABLE, so the gateway runs them read-only
+        'checkin_questions:s,create_checkin:v,create_enhanced_checkin:v,delete_checkin:v,get_checkin:s,last_values:s,list_checkins:s,'
+        || 'today_checkin:s,update_checkin:v'
     );
 END
 $$;

@@ -16,8 +16,6 @@ BEGIN
     VALUES (uid, 'note', '{"text": "corrected secret"}', now(), current_date, 'correct', first_event);
     INSERT INTO public.health_events (user_id, event_type, event_data, occurred_at, local_date)
     VALUES (uid, 'mood', '{"mood": "hopeful"}', now(), current_date - 1);
-    INSERT INTO public.live_checkins (id, user_id, local_date, created_at, updated_at)
-    VALUES (gen_random_uuid(), uid, current_date, now(), now());
     INSERT INTO public.daily_checkins (user_id, date_submitted, mood_today, confidence_today)
     VALUES (uid, current_date, 'hopeful', 7), (uid, current_date - 1, 'tired', 4);
     INSERT INTO public.insights (user_id, insight_type, title, message, local_date)
@@ -25,14 +23,13 @@ BEGIN
 END
 $$;
 
--- Rows of a user in each per-user table, as text "events/live/daily/insights/profiles/users".
+-- Rows of a user in each per-user table, as text "events/daily/insights/profiles/users".
 CREATE OR REPLACE FUNCTION tests.er_counts(uid uuid)
 RETURNS text
 LANGUAGE sql
 AS $$
     SELECT concat_ws('/',
         (SELECT count(*) FROM public.health_events AS e WHERE e.user_id = uid),
-        (SELECT count(*) FROM public.live_checkins AS c WHERE c.user_id = uid),
         (SELECT count(*) FROM public.daily_checkins AS d WHERE d.user_id = uid),
         (SELECT count(*) FROM public.insights AS i WHERE i.user_id = uid),
         (SELECT count(*) FROM public.user_profiles AS p WHERE p.user_id = uid),
@@ -51,16 +48,16 @@ DECLARE
 BEGIN
     PERFORM tests.er_seed(a);
     PERFORM tests.er_seed(b);
-    PERFORM tests.assert_eq(tests.er_counts(a), '3/1/2/1/1/1', 'seeded');
+    PERFORM tests.assert_eq(tests.er_counts(a), '3/2/1/1/1', 'seeded');
     PERFORM tests.as_user('someone@example.com');
 
     r := core.erase_user(a, 'user request #123');
 
     PERFORM tests.assert_json_eq(r - 'erasure_log_id', '{"success": true, "events_deleted": 3,
-        "live_checkins_deleted": 1, "daily_checkins_deleted": 2, "insights_deleted": 1, "insight_engagement_deleted": 0,
+        "daily_checkins_deleted": 2, "insights_deleted": 1, "insight_engagement_deleted": 0,
         "insight_feedback_deleted": 0, "profiles_deleted": 1, "users_deleted": 1}');
-    PERFORM tests.assert_eq(tests.er_counts(a), '0/0/0/0/0/0', 'nothing of A is left');
-    PERFORM tests.assert_eq(tests.er_counts(b), '3/1/2/1/1/1', 'B untouched');
+    PERFORM tests.assert_eq(tests.er_counts(a), '0/0/0/0/0', 'nothing of A is left');
+    PERFORM tests.assert_eq(tests.er_counts(b), '3/2/1/1/1', 'B untouched');
     PERFORM tests.assert_eq(
         (SELECT count(*) FROM public.health_events AS e WHERE e.event_data::text LIKE '%secret%'), 2::bigint,
         'only B''s secrets remain'
@@ -72,7 +69,7 @@ BEGIN
     PERFORM tests.assert_eq(log.reason, 'user request #123', 'reason');
     PERFORM tests.assert_eq(log.performed_by, current_user::text, 'performed_by');
     PERFORM tests.assert_eq(
-        array[log.events_deleted, log.checkins_deleted, log.insights_deleted], array[3, 3, 1], 'logged counts'
+        array[log.events_deleted, log.checkins_deleted, log.insights_deleted], array[3, 2, 1], 'logged counts'
     );
     PERFORM tests.assert_eq(log.erased_at, now(), 'erased_at');
     PERFORM tests.assert_eq((SELECT count(*) FROM public.erasure_log), 1::bigint, 'one audit row');
@@ -99,7 +96,7 @@ DECLARE
     a uuid := (api.signup('{"email": "bare@example.com"}') #>> '{user,id}')::uuid;
 BEGIN
     PERFORM tests.assert_json_eq(core.erase_user(a) - 'erasure_log_id', '{"success": true, "events_deleted": 0,
-        "live_checkins_deleted": 0, "daily_checkins_deleted": 0, "insights_deleted": 0, "insight_engagement_deleted": 0,
+        "daily_checkins_deleted": 0, "insights_deleted": 0, "insight_engagement_deleted": 0,
         "insight_feedback_deleted": 0, "profiles_deleted": 1, "users_deleted": 1}');
     PERFORM tests.assert_eq((SELECT l.reason FROM public.erasure_log AS l), NULL, 'no reason given');
     PERFORM tests.assert_raises(format('SELECT core.erase_user(%L)', a), 'NV404', 'User not found', 'twice');
@@ -165,7 +162,7 @@ BEGIN
         NULL;
     END;
     PERFORM set_config('role', 'none', true);
-    PERFORM tests.assert_eq(tests.er_counts(a), '0/0/0/0/1/1', 'still there');
+    PERFORM tests.assert_eq(tests.er_counts(a), '0/0/0/1/1', 'still there');
     PERFORM tests.assert_true(
         obj_description('core.erase_user(uuid,text)'::regprocedure, 'pg_proc') LIKE '%next refresh%',
         'comment says when the metrics views forget the user'
@@ -192,7 +189,7 @@ BEGIN
     EXECUTE format('GRANT EXECUTE ON FUNCTION core.erase_user(uuid, text), core.fail(integer, text, text, jsonb), '
         'core.claims(), core.claim_id(), core.claim_email(), core.current_user_id() TO %I', dba);
     EXECUTE format('GRANT SELECT, UPDATE, DELETE ON public.users, public.user_profiles, public.health_events, '
-        'public.live_checkins, public.daily_checkins, public.insights, public.insight_engagement, '
+        'public.daily_checkins, public.insights, public.insight_engagement, '
         'public.insight_feedback TO %I', dba);
     EXECUTE format('GRANT SELECT, INSERT ON public.erasure_log TO %I', dba);
     -- erasure names the user in the claims: the policies that honour claims apply to the identity-carrying
@@ -203,12 +200,12 @@ BEGIN
     r := core.erase_user(a, 'managed');
     PERFORM set_config('role', 'none', true);
     PERFORM tests.assert_eq(
-        array[(r ->> 'events_deleted')::int, (r ->> 'live_checkins_deleted')::int,
-            (r ->> 'daily_checkins_deleted')::int, (r ->> 'insights_deleted')::int, (r ->> 'users_deleted')::int],
-        array[3, 1, 2, 1, 1], 'counts seen through row-level security'
+        array[(r ->> 'events_deleted')::int, (r ->> 'daily_checkins_deleted')::int, (r ->> 'insights_deleted')::int,
+            (r ->> 'users_deleted')::int],
+        array[3, 2, 1, 1], 'counts seen through row-level security'
     );
-    PERFORM tests.assert_eq(tests.er_counts(a), '0/0/0/0/0/0', 'A gone');
-    PERFORM tests.assert_eq(tests.er_counts(b), '3/1/2/1/1/1', 'B untouched');
+    PERFORM tests.assert_eq(tests.er_counts(a), '0/0/0/0/0', 'A gone');
+    PERFORM tests.assert_eq(tests.er_counts(b), '3/2/1/1/1', 'B untouched');
     PERFORM tests.assert_eq((SELECT l.performed_by FROM public.erasure_log AS l), dba, 'performed_by the DBA');
     EXECUTE format('DROP OWNED BY %I', dba);
     EXECUTE format('DROP ROLE %I', dba);

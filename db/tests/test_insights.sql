@@ -187,7 +187,7 @@ BEGIN
     PERFORM tests.assert_eq(core.daily_insight_facts(core.current_user_id(), t) ->> 'checkins_analyzed', '3');
     PERFORM tests.assert_eq(tests.ins_rule(t), 'encouragement');
 
-    -- core.checkin_window is daily_checkins_legacy for a range, whatever was corrected, moved or deleted
+    -- core.checkin_window (the read model) is the log's rebuild for a range, whatever was corrected, moved or deleted
     FOR lo, hi IN SELECT x.lo, x.hi FROM (VALUES (t - 30, t + 1), (t - 6, t), (t - 20, t - 20), (t - 2, t - 1))
         AS x (lo, hi) LOOP
         PERFORM tests.assert_json_eq(

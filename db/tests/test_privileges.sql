@@ -172,7 +172,7 @@ AS $$
             'core.mood_score(text)', 'core.jsonb_concat_agg(jsonb)'
         ], NULL),
         ('novara_api', 'SELECT', ARRAY[
-            'public.users', 'public.user_profiles', 'public.health_events', 'public.live_checkins', 'public.insights',
+            'public.users', 'public.user_profiles', 'public.health_events', 'public.insights',
             'public.daily_checkins', 'public.insight_engagement', 'public.insight_feedback', 'public.event_types',
             'public.mood_scores', 'public.checkin_fields', 'public.timezones', 'public.insight_rules',
             'public.checkin_focus_dimensions', 'public.checkin_questions', 'public.schema_migrations',
@@ -192,7 +192,7 @@ AS $$
             ]),
         ('novara_definer', 'DEFAULT EXECUTE ON FUNCTIONS', ARRAY['(owner) in core'], NULL),
         ('novara_definer', 'SELECT', ARRAY[
-            'public.users', 'public.user_profiles', 'public.health_events', 'public.live_checkins', 'public.insights',
+            'public.users', 'public.user_profiles', 'public.health_events', 'public.insights',
             'public.daily_checkins', 'public.insight_engagement', 'public.insight_feedback',
             'public.legacy_checkin_changes', 'public.user_credentials', 'public.login_attempts',
             'public.checkin_idempotency', 'public.login_limits', 'public.event_types', 'public.mood_scores',
@@ -202,18 +202,18 @@ AS $$
             'public.user_daily_metrics', 'public.user_weekly_metrics', 'public.profile_fields'
         ], NULL),
         ('novara_definer', 'INSERT', ARRAY[
-            'public.users', 'public.user_profiles', 'public.health_events', 'public.live_checkins', 'public.insights',
+            'public.users', 'public.user_profiles', 'public.health_events', 'public.insights',
             'public.daily_checkins', 'public.insight_engagement', 'public.insight_feedback',
             'public.user_credentials', 'public.login_attempts', 'public.checkin_idempotency',
             -- the audit: only core.note_access (owned by the definer) appends; nobody else reads or writes the log
             'public.data_access_log'
         ], NULL),
         ('novara_definer', 'UPDATE', ARRAY[
-            'public.users', 'public.user_profiles', 'public.live_checkins', 'public.insights', 'public.daily_checkins',
+            'public.users', 'public.user_profiles', 'public.insights', 'public.daily_checkins',
             'public.insight_feedback', 'public.user_credentials', 'public.login_attempts', 'public.checkin_idempotency'
         ], NULL),
         ('novara_definer', 'DELETE', ARRAY[
-            'public.live_checkins', 'public.insights', 'public.daily_checkins', 'public.legacy_checkin_changes',
+            'public.insights', 'public.daily_checkins', 'public.legacy_checkin_changes',
             'public.user_credentials', 'public.login_attempts'
         ], NULL),
         -- analysts: read-only, pseudonymous (no email, no nickname, no credentials, attempts or idempotency keys) --
@@ -223,7 +223,7 @@ AS $$
             'core.mood_score(text)', 'core.jsonb_concat_agg(jsonb)', 'core.note_access(text, uuid)'
         ], NULL),
         ('novara_analyst', 'SELECT', ARRAY[
-            'public.health_events', 'public.live_checkins', 'public.insights', 'public.daily_checkins',
+            'public.health_events', 'public.insights', 'public.daily_checkins',
             'public.legacy_checkin_changes', 'public.insight_engagement', 'public.insight_feedback',
             'public.event_types', 'public.mood_scores', 'public.checkin_fields', 'public.timezones',
             'public.insight_rules', 'public.checkin_focus_dimensions', 'public.checkin_questions',
@@ -245,7 +245,7 @@ AS $$
         ('(owner)', 'DEFAULT EXECUTE ON FUNCTIONS', ARRAY['(owner)'], NULL),
         -- row-level security: forced on every per-user table --------------------------------------------------
         ('(table)', 'RLS FORCED', ARRAY[
-            'public.users', 'public.user_profiles', 'public.health_events', 'public.live_checkins', 'public.insights',
+            'public.users', 'public.user_profiles', 'public.health_events', 'public.insights',
             'public.daily_checkins', 'public.legacy_checkin_changes', 'public.insight_engagement',
             'public.insight_feedback', 'public.user_credentials', 'public.login_attempts', 'public.checkin_idempotency'
         ], NULL),
@@ -253,7 +253,6 @@ AS $$
         ('novara_api,novara_definer', 'POLICY ALL users_self', ARRAY['public.users'], NULL),
         ('novara_api,novara_definer', 'POLICY ALL user_profiles_owner', ARRAY['public.user_profiles'], NULL),
         ('novara_api,novara_definer', 'POLICY ALL health_events_owner', ARRAY['public.health_events'], NULL),
-        ('novara_api,novara_definer', 'POLICY ALL live_checkins_owner', ARRAY['public.live_checkins'], NULL),
         ('novara_api,novara_definer', 'POLICY ALL insights_owner', ARRAY['public.insights'], NULL),
         ('novara_api,novara_definer', 'POLICY ALL daily_checkins_owner', ARRAY['public.daily_checkins'], NULL),
         ('novara_api,novara_definer', 'POLICY ALL legacy_checkin_changes_owner', ARRAY['public.legacy_checkin_changes'],
@@ -269,7 +268,6 @@ AS $$
         ('novara_analyst', 'POLICY SELECT users_analyst_read', ARRAY['public.users'], NULL),
         ('novara_analyst', 'POLICY SELECT user_profiles_analyst_read', ARRAY['public.user_profiles'], NULL),
         ('novara_analyst', 'POLICY SELECT health_events_analyst_read', ARRAY['public.health_events'], NULL),
-        ('novara_analyst', 'POLICY SELECT live_checkins_analyst_read', ARRAY['public.live_checkins'], NULL),
         ('novara_analyst', 'POLICY SELECT insights_analyst_read', ARRAY['public.insights'], NULL),
         ('novara_analyst', 'POLICY SELECT daily_checkins_analyst_read', ARRAY['public.daily_checkins'], NULL),
         ('novara_analyst', 'POLICY SELECT legacy_checkin_changes_analyst_read', ARRAY['public.legacy_checkin_changes'],

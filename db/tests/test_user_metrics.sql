@@ -173,8 +173,8 @@ BEGIN
     PERFORM tests.um_checkin(DATE '2025-10-31' + d, '{}') FROM generate_series(0, 2) AS d;
     PERFORM tests.assert_eq(core.checkin_streak(core.current_user_id(), DATE '2025-11-02'), 3, 'fall back');
     -- a deleted check-in breaks the streak
-    PERFORM api.delete_checkin(jsonb_build_object('id', (SELECT c.id FROM public.live_checkins AS c
-        WHERE c.user_id = core.current_user_id() AND c.local_date = DATE '2025-11-01')));
+    PERFORM api.delete_checkin(jsonb_build_object('id', (SELECT c.id FROM public.daily_checkins AS c
+        WHERE c.user_id = core.current_user_id() AND c.date_submitted = DATE '2025-11-01')));
     PERFORM tests.assert_eq(core.checkin_streak(core.current_user_id(), DATE '2025-11-02'), 1);
     -- the route uses the caller's local today
     PERFORM tests.make_user('cy@example.com', 'Pacific/Kiritimati');

@@ -89,7 +89,7 @@ def test_simultaneous_submissions_one_wins(postgresql: psycopg.Connection, db_ur
             }
 
     rows = postgresql.execute(
-        "SELECT local_date::text, count(*) FROM public.live_checkins GROUP BY 1 ORDER BY 1"
+        "SELECT date_submitted::text, count(*) FROM public.daily_checkins GROUP BY 1 ORDER BY 1"
     ).fetchall()
     assert rows == [("2026-01-10", 1), ("2026-01-11", 1), ("2026-01-12", 1)]
     # the losers wrote no events: one mood event per check-in

@@ -2,7 +2,8 @@
 
 Each case holds one session's transaction open at the conflicting point, starts the other mode's call in a
 second session, checks that it waits, then commits the first: the result must be what a serial order gives,
-and both read paths must agree afterwards.
+both modes must list it, and the event log (with the V1-mode writes still pending imported, as when the flag
+turns on) must rebuild exactly the read model they list from.
 """
 
 from __future__ import annotations
@@ -66,6 +67,9 @@ def both_paths(db_url: str, email: str) -> tuple[list[dict[str, Any]], list[dict
     v1 = call(db_url, email, "v1_list_checkins", {})
     v2 = call(db_url, email, "list_checkins", {})
     assert v1[0] == "ok" and v2[0] == "ok", (v1, v2)
+    with psycopg.connect(db_url, autocommit=True) as owner:
+        owner.execute("SELECT core.sync_legacy_checkins(NULL, 1000)")
+        assert owner.execute("SELECT tests.checkins_drift()").fetchone() == (None,), "the log rebuilds the read model"
     return v1[1]["checkins"], v2[1]["checkins"]
 
 

@@ -86,8 +86,8 @@ def test_checkins_v1_routes(client: TestClient, caplog: pytest.LogCaptureFixture
     assert r.json()["error"] == "confidence_today must be between 1 and 10"
 
     listing = client.get("/api/checkins", headers=h(token)).json()
-    assert listing["count"] == 1 and listing["records"] == listing["checkins"]
-    assert listing["records"][0]["id"] == checkin["id"]
+    assert listing["count"] == 1 and listing["checkins"] == [{k: v for k, v in checkin.items() if k != "fields"}]
+    assert listing["records"] == [{"id": checkin["id"], "fields": checkin["fields"]}]
     today = client.get("/api/checkins/today", headers=h(token)).json()
     assert today["hasCheckedIn"] is True and today["checkin"]["id"] == checkin["id"]
     last = client.get("/api/checkins/last-values", headers=h(token)).json()

@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from starlette.testclient import TestClient
 
 from tests._checkins import checkins, expected_phq4
-from tests._http import assert_item, bearer, same, signup
+from tests._http import assert_item, assert_listing, bearer, same, signup
 
 
 def days_ago(n: int) -> str:
@@ -112,8 +112,9 @@ def test_every_field_round_trips(client: TestClient) -> None:
 
     listing = client.get("/api/checkins", headers=bearer(token)).json()
     assert listing["count"] == 1
-    assert_round_trip(listing["records"][0], FULL, "GET /api/checkins")
-    assert same(listing["records"][0], got) and same(listing["checkins"][0], got)
+    row = assert_listing(listing)[0]
+    assert_round_trip({**row, "fields": row}, FULL, "GET /api/checkins")
+    assert same({**row, "fields": row}, got)
 
     last = client.get("/api/checkins/last-values", headers=bearer(token)).json()
     for key, value in FULL.items():  # the latest check-in's row, flat
@@ -164,8 +165,8 @@ def test_any_valid_checkin_round_trips_over_http(client: TestClient, body: dict[
     created = r.json()["checkin"]
     got = client.get(f"/api/checkins/{created['id']}", headers=bearer(token)).json()["checkin"]
     assert same(got, created), "GET differs from the POST response"
-    listed = client.get("/api/checkins", headers=bearer(token)).json()["records"]
-    assert len(listed) == 1 and same(listed[0], got)
+    listed = assert_listing(client.get("/api/checkins", headers=bearer(token)).json())
+    assert len(listed) == 1 and same({**listed[0], "fields": listed[0]}, got)
 
     expected = {**body, **(expected_phq4(body) or {})}
     assert_round_trip(got, expected, "GET /api/checkins/{id}")

@@ -32,6 +32,7 @@ from tests._http import (
     USER,
     assert_error,
     assert_item,
+    assert_listing,
     assert_shape,
     bearer,
     new_email,
@@ -390,12 +391,13 @@ def test_list_checkins_newest_first(client: TestClient) -> None:
     token, user = signup(client)
     ids = {n: post_checkin(client, token, date_submitted=days_ago(n), mood_today=f"day {n}")["id"] for n in (1, 5, 3)}
     body = assert_success(client.get("/api/checkins", headers=bearer(token)))
-    assert_shape(body, {"success": True, "records": [ITEM], "checkins": [ITEM], "count": 3})
-    assert body["records"] == body["checkins"]
-    assert [c["id"] for c in body["records"]] == [ids[1], ids[3], ids[5]]
-    for item in body["records"]:
-        assert_item(item)
-        assert item["user_id"] == user["id"]
+    rows = assert_listing(body)
+    assert body["count"] == 3
+    assert [c["id"] for c in rows] == [ids[1], ids[3], ids[5]]
+    for row in rows:
+        assert row["user_id"] == user["id"]
+        single = assert_success(client.get(f"/api/checkins/{row['id']}", headers=bearer(token)))["checkin"]
+        assert same({k: v for k, v in single.items() if k != "fields"}, row), "the list's row is the check-in's"
     page = assert_success(client.get("/api/checkins?limit=2", headers=bearer(token)))
     assert page["count"] == 2 and [c["id"] for c in page["checkins"]] == [ids[1], ids[3]]
     # a correction does not add a row: exactly one row per live check-in
@@ -409,8 +411,8 @@ def test_list_checkins_default_limit_is_30(client: TestClient) -> None:
     for n in range(31):
         post_checkin(client, token, date_submitted=days_ago(n + 1))
     body = assert_success(client.get("/api/checkins", headers=bearer(token)))
-    assert body["count"] == 30 and len(body["records"]) == 30
-    assert body["records"][-1]["date_submitted"] == days_ago(30)
+    assert body["count"] == 30 and len(assert_listing(body)) == 30
+    assert body["checkins"][-1]["date_submitted"] == days_ago(30)
     assert assert_success(client.get("/api/checkins?limit=100", headers=bearer(token)))["count"] == 31
 
 

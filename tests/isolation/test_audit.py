@@ -70,6 +70,9 @@ def test_analyst_reads_are_recorded_and_own_requests_are_not(
         assert records(owner) == {(ANALYST, ann["id"], "public.health_events", "row-level security")}
         # A view reads its tables under their policies: every user whose rows it passed is recorded.
         ana.execute("SELECT count(*) FROM public.daily_checkins_legacy")
+        assert (ANALYST, bob["id"], "public.health_events", "row-level security") in records(owner)
+        # The check-ins' read model, like every per-user table.
+        ana.execute("SELECT count(*) FROM public.daily_checkins")
         # The metrics snapshots, through the recording view.
         got = ana.execute("SELECT user_id::text FROM public.analyst_daily_metrics WHERE user_id = %s", [bob["id"]])
         assert got.fetchall() == [(bob["id"],)]
@@ -77,7 +80,7 @@ def test_analyst_reads_are_recorded_and_own_requests_are_not(
             ana.execute("SELECT count(*) FROM public.user_daily_metrics")
     found = records(owner)
     for person in (ann, bob):
-        assert (ANALYST, person["id"], "public.live_checkins", "row-level security") in found
+        assert (ANALYST, person["id"], "public.daily_checkins", "row-level security") in found
     assert (ANALYST, bob["id"], "public.user_daily_metrics", "row-level security") in found
     assert (ANALYST, ann["id"], "public.user_daily_metrics", "row-level security") not in found
 

@@ -22,7 +22,6 @@ OWNED = {
     "users": "id",
     "user_profiles": "user_id",
     "health_events": "user_id",
-    "live_checkins": "user_id",
     "insights": "user_id",
     "daily_checkins": "user_id",
     "insight_engagement": "user_id",
@@ -53,11 +52,6 @@ def seed(conn: psycopg.Connection, uid: str) -> None:
         "INSERT INTO public.health_events (user_id, event_type, event_data, occurred_at, local_date) "
         "VALUES (%s, 'note', %s, now(), current_date)",
         (uid, Jsonb({"text": "secret"})),
-    )
-    conn.execute(
-        "INSERT INTO public.live_checkins (id, user_id, local_date, created_at, updated_at) "
-        "VALUES (gen_random_uuid(), %s, current_date, now(), now())",
-        (uid,),
     )
     insight = conn.execute(
         "INSERT INTO public.insights (user_id, insight_type, title, message, local_date) "
@@ -146,8 +140,6 @@ def test_gateway_role_cannot_write_tables(world: tuple[psycopg.Connection, dict[
         "user_profiles": f"INSERT INTO public.user_profiles (user_id) VALUES ('{ids['a']}')",
         "health_events": "INSERT INTO public.health_events (user_id, event_type, event_data, occurred_at, local_date) "
         f"VALUES ('{ids['a']}', 'note', '{{\"text\": \"x\"}}', now(), current_date)",
-        "live_checkins": "INSERT INTO public.live_checkins (id, user_id, local_date, created_at, updated_at) "
-        f"VALUES (gen_random_uuid(), '{ids['a']}', current_date + 1, now(), now())",
         "insights": "INSERT INTO public.insights (user_id, insight_type, title, message, local_date) "
         f"VALUES ('{ids['a']}', 't', 't', 'm', current_date + 1)",
         "daily_checkins": "INSERT INTO public.daily_checkins (user_id, date_submitted, mood_today, confidence_today) "
@@ -217,8 +209,8 @@ def test_claims_of_b_never_reach_a(world: tuple[psycopg.Connection, dict[str, st
     for sql in (
         "INSERT INTO public.health_events (user_id, event_type, event_data, occurred_at, local_date) "
         f"VALUES ('{a_id}', 'note', '{{\"text\": \"planted\"}}', now(), current_date)",
-        "INSERT INTO public.live_checkins (id, user_id, local_date, created_at, updated_at) "
-        f"VALUES (gen_random_uuid(), '{a_id}', current_date + 1, now(), now())",
+        "INSERT INTO public.daily_checkins (user_id, date_submitted, mood_today, confidence_today) "
+        f"VALUES ('{a_id}', current_date + 1, 'planted', 5)",
         f"UPDATE public.insights SET user_id = '{a_id}' WHERE user_id = '{b_id}'",
         "INSERT INTO public.users (email) VALUES ('someone.else@example.com')",
     ):

@@ -27,7 +27,7 @@ from tests.conftest import novara, novara_env
 
 ROOT = Path(__file__).resolve().parents[2]
 ANN, BOB = "ann@example.com", "bob@example.com"
-PER_USER_TABLES = {"users", "user_profiles", "health_events", "live_checkins", "insights", "daily_checkins"}
+PER_USER_TABLES = {"users", "user_profiles", "health_events", "insights", "daily_checkins"}
 
 # Catalog facts a restore must carry over (RLS policies and flags, function owners and grants, triggers).
 CATALOG = {
@@ -45,7 +45,7 @@ CATALOG = {
     "ORDER BY 1, 2",
     "migrations": "SELECT name, checksum FROM public.schema_migrations ORDER BY 1",
     "events": "SELECT to_jsonb(e) FROM public.health_events AS e ORDER BY e.recorded_at, e.id",
-    "live_checkins": "SELECT to_jsonb(c) FROM public.live_checkins AS c ORDER BY c.id",
+    "checkins": "SELECT to_jsonb(c) FROM public.daily_checkins AS c ORDER BY c.id",
     "users": "SELECT to_jsonb(u) FROM public.users AS u ORDER BY u.email",
     "daily_metrics": "SELECT to_jsonb(m) - 'last_updated' FROM public.user_daily_metrics AS m ORDER BY 1",
 }

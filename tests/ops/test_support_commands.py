@@ -19,7 +19,7 @@ from tests.conftest import novara, novara_env
 # what a throwaway user could leave behind
 LEFTOVERS = (
     "SELECT (SELECT count(*) FROM public.users), (SELECT count(*) FROM public.user_profiles), "
-    "(SELECT count(*) FROM public.health_events), (SELECT count(*) FROM public.live_checkins)"
+    "(SELECT count(*) FROM public.health_events), (SELECT count(*) FROM public.daily_checkins)"
 )
 
 

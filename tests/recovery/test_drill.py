@@ -289,7 +289,8 @@ def tally(conn: psycopg.Connection[Any], log: list[Write], t: float) -> Tally:
         by_corr.setdefault(corr, []).append(event_id)
     live: dict[tuple[str, str], list[str]] = {}
     for cid, uid, day in conn.execute(
-        "SELECT id::text, user_id::text, local_date::text FROM public.live_checkins WHERE user_id = ANY(%s::uuid[])",
+        "SELECT id::text, user_id::text, date_submitted::text FROM public.daily_checkins"
+        " WHERE user_id = ANY(%s::uuid[])",
         (users,),
     ):
         live.setdefault((uid, day), []).append(cid)

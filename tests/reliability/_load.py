@@ -281,8 +281,8 @@ def lost_writes(db_url: str, result: Result) -> tuple[int, int, list[str]]:
             stored_dates = {
                 r[0]
                 for r in conn.execute(
-                    "SELECT local_date::text FROM public.live_checkins "
-                    "WHERE user_id = %s AND local_date BETWEEN %s AND %s",
+                    "SELECT date_submitted::text FROM public.daily_checkins "
+                    "WHERE user_id = %s AND date_submitted BETWEEN %s AND %s",
                     (user_id, FIRST_DATE, LAST_DATE),
                 )
             }

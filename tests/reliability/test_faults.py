@@ -2,7 +2,7 @@
 and events, against the real `novara serve` on an embedded PostgreSQL with default durability.
 
 Guarantees checked: every write that got a 2xx is in the database afterwards; a check-in is whole (all the
-events its body implies, its live_checkins row and its daily_checkins row) or absent; a write that got no
+events its body implies and its daily_checkins row) or absent; a write that got no
 2xx is whole or absent; while the database is down every answer is the contract's 503 with Retry-After
 (never a 500, never a hang: a client timeout is a failure), and the gateway serves again on its own
 within seconds of the database being back.

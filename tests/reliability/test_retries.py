@@ -59,7 +59,7 @@ class Client:
 
     def stored(self, route: str, key: str) -> list[str]:
         """Ids stored for this key: events with it, or check-ins claimed with it and present in the store of
-        the mode (V2: live_checkins + events; V1: daily_checkins)."""
+        the read model (daily_checkins, written by both modes)."""
         with self.s.connect() as conn:
             if route == "event":
                 sql = "SELECT id::text FROM public.health_events WHERE user_id = %s AND idempotency_key = %s"
