@@ -76,6 +76,20 @@ def diverge(cluster: Cluster, node: Node) -> None:
         conn.execute("CHECKPOINT")
 
 
+def pause_replay(cluster: Cluster, standby: psycopg.Connection[Any], timeout: float = 30) -> None:
+    """Pause a standby's replay, and wait until it has paused: pg_wal_replay_pause() only requests it, and the
+    standby may replay more before it stops, which it does at its next WAL record (the primary writes one every
+    0.1 s meanwhile). The cluster must be in Patroni's maintenance mode: else Patroni resumes the replay at its next
+    loop."""
+    standby.execute("SELECT pg_wal_replay_pause()")
+    deadline = time.monotonic() + timeout
+    with psycopg.connect(cluster.owner_url(), autocommit=True) as primary:
+        while (standby.execute("SELECT pg_get_wal_replay_pause_state()").fetchone() or ("",))[0] != "paused":
+            assert time.monotonic() < deadline, "the standby's replay did not pause"
+            primary.execute("SELECT pg_logical_emit_message(false, 'novara-ha', 'nudge', true)")
+            time.sleep(0.1)
+
+
 def _clients(cluster: Cluster, gateways: list[Gateway], tag: str) -> list[Client]:
     """CLIENTS users; client i writes through gateway i % 2 and reads through the other one."""
     out = []
@@ -183,8 +197,9 @@ def test_failover_under_load(ha_cluster: Cluster, gateways: list[Gateway]) -> No
 
 
 def test_lagging_standby_never_serves_stale_reads(ha_cluster: Cluster, gateways: list[Gateway]) -> None:
-    """Replay paused on one standby; a gateway that reads only from it. A client's read with the X-Novara-LSN of its
-    write falls back to the primary (and sees the write); without it, the standby answers, without the write."""
+    """Replay paused on one standby (Patroni in maintenance mode meanwhile, or it would resume the replay); a gateway
+    that reads only from it. A client's read with the X-Novara-LSN of its write falls back to the primary (and sees
+    the write); without it, the standby answers, without the write."""
     cluster = ha_cluster
     leader = wait_healthy(cluster)
     standby = next(n for n in cluster.nodes if n.name != leader)
@@ -193,8 +208,10 @@ def test_lagging_standby_never_serves_stale_reads(ha_cluster: Cluster, gateways:
     try:
         _user_id, token = signup(gateways[0].url, "lagging@ha.example")
         auth = {"Authorization": f"Bearer {token}"}
+        paused = cluster.patronictl("pause", "--wait", check=False)
+        assert paused.returncode == 0, paused.stdout + paused.stderr
         with psycopg.connect(cluster.node_url(standby), autocommit=True) as conn:
-            conn.execute("SELECT pg_wal_replay_pause()")
+            pause_replay(cluster, conn)
             try:
                 r = httpx.post(
                     f"{gateways[0].url}/api/v2/health/events",
@@ -212,10 +229,12 @@ def test_lagging_standby_never_serves_stale_reads(ha_cluster: Cluster, gateways:
                 after = reads_by_source(lagging.metrics())
             finally:
                 conn.execute("SELECT pg_wal_replay_resume()")
+                resumed = cluster.patronictl("resume", "--wait", check=False)
+                assert resumed.returncode == 0, resumed.stdout + resumed.stderr
         assert fresh.status_code == 200, fresh.text
         assert written in {e["id"] for e in fresh.json()["export"]["events"]}, "a stale read with the LSN header"
         assert blind.status_code == 200, blind.text
-        assert written not in {e["id"] for e in blind.json()["export"]["events"]}, "the standby did not lag"
+        assert written not in {e["id"] for e in blind.json()["export"]["events"]}, f"the standby did not lag: {after}"
         fallbacks = after.get("primary-fallback", 0) - before.get("primary-fallback", 0)
         assert fallbacks == 1
         rows.append(
