@@ -40,7 +40,7 @@ def test_bench_tiny_end_to_end(db_url: str, tmp_path: Path) -> None:
     assert result["load"]["checkins"] > 0 and result["load"]["health_events_rows"] > result["load"]["checkins"]
     assert set(result["routes"]) == {"timeline", "create_checkin"}
     for route in result["routes"].values():
-        for run in ("direct_1", "direct_n", "gateway"):
+        for run in ("direct_1", "direct_n", "gateway", "gateway_half_load"):
             figures = route[run]
             assert figures["requests"] > 0 and figures["errors"] == 0, (route["label"], run, figures)
             assert 0 < figures["p50_ms"] <= figures["p99_ms"] <= figures["max_ms"]
