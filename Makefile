@@ -11,7 +11,8 @@ BACKUP_STAMP  := $(VENV)/.installed-backup
 
 .DEFAULT_GOAL := help
 .PHONY: help run test lint format test-sql test-py migrate migrate-status psql db-url db-stop token clean venv \
-        check-metrics refresh-metrics monitor selftest smoke test-reliability api-docs backup-tools test-recovery
+        check-metrics refresh-metrics monitor selftest smoke test-reliability api-docs backup-tools test-recovery \
+        ha-tools test-ha cluster-up cluster-status cluster-down
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -78,6 +79,27 @@ backup-tools: $(BACKUP_STAMP) ## install Barman (pip extra `backup`) and rsync, 
 test-recovery: $(DEV_STAMP) $(BACKUP_STAMP) ## the recovery drill: writes over HTTP, operator mistakes, restore to just before them, checks
 	$(BIN)/pytest -m recovery tests/recovery
 
+# Replication (novara/cluster.py): etcd is Debian's etcd-server; Patroni (PyPI) gets a virtualenv of its own on the
+# system's Python, which the server's system user can run (ours may live in the private root home).
+ha-tools: $(RUNTIME_STAMP) ## install etcd (apt) and Patroni (its own venv), for `novara cluster` and make test-ha
+	@$(call apt_install,etcd-server,etcd)
+	@/usr/bin/python3 -c 'import ensurepip' 2>/dev/null || { \
+	  echo "make: python3-venv is missing: installing it with apt-get (as root)"; \
+	  DEBIAN_FRONTEND=noninteractive apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv; }
+	$(BIN)/python -c 'from novara.cluster import ensure_patroni; ensure_patroni()'
+
+test-ha: $(DEV_STAMP) ha-tools ## replication: failover under load, a lagging standby, switchover, pg_rewind (Patroni, etcd)
+	$(BIN)/pytest -m ha tests/ha
+
+cluster-up: ha-tools ## start a replicated cluster (Patroni, etcd, a primary and two standbys) and print its URLs
+	$(BIN)/novara cluster up
+
+cluster-status: $(RUNTIME_STAMP) ## each node's role, state and lag; the URLs
+	$(BIN)/novara cluster status
+
+cluster-down: $(RUNTIME_STAMP) ## stop the replicated cluster (its data stays; novara cluster down --purge removes it)
+	$(BIN)/novara cluster down
+
 test-sql: $(DEV_STAMP) ## only the SQL tests in db/tests (TEST_DATABASE_URL selects a server)
 	$(BIN)/pytest db/tests
 
@@ -120,12 +142,15 @@ api-docs: $(RUNTIME_STAMP) ## regenerate docs/api.md (the HTTP API reference) fr
 smoke: $(RUNTIME_STAMP) ## check a running gateway over HTTP: make smoke URL=https://host (default: a local make run)
 	@$(BIN)/novara smoke $(if $(URL),--url "$(URL)")
 
-.PHONY: bench bench-large
+.PHONY: bench bench-large bench-ha
 bench: $(BENCH_STAMP) ## benchmark every route, direct (pgbench) vs gateway (wrk), small data set (~3 min; SIZE=medium)
 	$(BIN)/python -m bench --size $(or $(SIZE),small)
 
 bench-large: $(BENCH_STAMP) ## the benchmark on the large data set (>= 10 million events; long, opt-in)
 	$(BIN)/python -m bench --size large
+
+bench-ha: $(BENCH_STAMP) ha-tools ## replication: reads primary vs standby vs both, writes quorum-sync vs async (~2 min)
+	$(BIN)/python -m bench.ha
 
 clean: ## remove .venv (the data in .data/ is kept)
 	rm -rf $(VENV) *.egg-info

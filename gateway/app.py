@@ -26,7 +26,7 @@ from starlette.routing import Route as StarletteRoute
 from . import __version__, auth, docs_ui, jsonx, metrics, openapi, passwords
 from .catalog import CatalogCache
 from .cors import StrictCORS
-from .db import CallError, Database, Unavailable
+from .db import LSN, LSN_HEADER, CallError, Database, Unavailable, read_call
 from .observe import Observe
 from .routes import CREATION, LOGIN_BEGIN, ROUTES, Route, Secret, function_for
 from .settings import Settings
@@ -39,6 +39,8 @@ LATEST_APPLIED_SQL = "SELECT max(name) FROM public.schema_migrations WHERE kind 
 RETRY_AFTER = {"Retry-After": "2"}
 DEFAULT_ORIGINS = ("http://localhost:3000", "http://localhost:4200", "http://localhost:5173")
 V2_DISABLED = "Schema V2 not available. Enable with USE_SCHEMA_V2=true"
+# What a route's reader raises when it cannot answer in a read-only transaction (read_only_sql_transaction).
+NEEDS_WRITE = "25006"
 
 
 class JSON(Response):
@@ -177,7 +179,7 @@ async def password_args(
     kdf: Any = None
     if secret.typed:
         begin_args = jsonx.dumps({"email": args.get("email"), "client": client_address(request, settings)})
-        text, _status = await request.app.state.db.call(LOGIN_BEGIN, begin_args, "{}", claims, False)
+        text = (await request.app.state.db.call(LOGIN_BEGIN, begin_args, "{}", claims, False)).text
         begun = jsonx.loads(text) if text else None
         args["attempt_id"] = begun.get("attempt_id") if isinstance(begun, dict) else None
         kdf = begun.get("kdf") if isinstance(begun, dict) else None
@@ -235,9 +237,23 @@ def endpoint(route: Route) -> Callable[[Request], Awaitable[Response]]:
                 body = jsonx.dumps(args)  # the password fields replaced by what the database keeps
             catalog = await request.app.state.catalog.get()
             extras_text = jsonx.dumps(extras) if extras else "{}"
-            text, status = await request.app.state.db.call(
-                function, body, extras_text, claims, catalog.read_only(function)
-            )
+            state = request.app.state
+            reader = function if catalog.read_only(function) else route.reader
+            if reader is not None and catalog.read_only(reader):
+                # A standby when DATABASE_READ_URL is set, never older than the client's last write; a malformed
+                # position is no position we can wait for: the primary answers.
+                after = request.headers.get(LSN_HEADER)
+                standby = state.read_db if after is None or LSN.match(after) else None
+                try:
+                    answer, source = await read_call(state.db, standby, reader, body, extras_text, claims, after)
+                except CallError as err:
+                    if reader == function or err.sqlstate != NEEDS_WRITE:
+                        raise
+                    # The reader cannot answer read-only now: the route's own function writes first, on the primary.
+                    answer, source = await state.db.call(function, body, extras_text, claims, False), "primary-writer"
+                state.metrics.read_source(source)
+            else:
+                answer = await state.db.call(function, body, extras_text, claims, False)
         except Unavailable as err:
             log.warning("database unavailable: %s", err)
             return error(503, "Database unavailable, please retry", "DATABASE_UNAVAILABLE", RETRY_AFTER)
@@ -245,15 +261,17 @@ def endpoint(route: Route) -> Callable[[Request], Awaitable[Response]]:
             if route.log == CREATION:
                 log.info("❌ Check-in creation error: %s %s", err.sqlstate, err.message)
             return error_from_db(err)
+        text, status = answer.text, answer.status or route.status
         if text is None or not text.startswith("{"):
             log.error("%s returned no JSON object", function)
             return error(500, "Internal server error", "INTERNAL_ERROR")
+        headers = {LSN_HEADER: answer.lsn} if answer.lsn else None
         if route.token and isinstance(user := (result := jsonx.loads(text)).get("user"), dict):
             # sign-up and login: the answer carries a token for the user it names
             token = auth.sign(request.app.state.jwt_secret, {k: user.get(k) for k in ("id", "email", "nickname")})
-            return JSON({"success": result.get("success", True), "token": token, **result}, status or route.status)
+            return JSON({"success": result.get("success", True), "token": token, **result}, status, headers)
         # The function's JSON text as PostgreSQL wrote it, untouched.
-        return Response(text.encode(), status or route.status, media_type="application/json")
+        return Response(text.encode(), status, headers, media_type="application/json")
 
     handle.__name__ = route.function.replace(".", "_")
     return handle
@@ -376,12 +394,16 @@ async def unexpected(request: Request, exc: Exception) -> Response:
 
 def create_app(settings: Settings, database_url: str, jwt_secret: str) -> Starlette:
     db = Database(database_url, settings.db_pool_max)
+    read_url = settings.database_read_url
+    read_db = Database(read_url, settings.db_pool_max) if read_url else None
     observed = metrics.Metrics(settings.use_schema_v2)
     verifier = auth.Verifier(jwt_secret)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await db.open()
+        if read_db is not None:
+            await read_db.open()
         observed.start(db, verifier)
         with contextlib.suppress(Unavailable):  # else read at the first request that needs it
             await app.state.catalog.get()
@@ -389,6 +411,8 @@ def create_app(settings: Settings, database_url: str, jwt_secret: str) -> Starle
             yield
         finally:
             await observed.stop()
+            if read_db is not None:
+                await read_db.close()
             await db.close()
 
     own = OPERATIONAL + DOCS_FILES
@@ -404,8 +428,8 @@ def create_app(settings: Settings, database_url: str, jwt_secret: str) -> Starle
                 allow_origins=origins,
                 allow_credentials=True,
                 allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
-                allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "X-Request-Id"],
-                expose_headers=["X-Request-Id"],
+                allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "X-Request-Id", LSN_HEADER],
+                expose_headers=["X-Request-Id", LSN_HEADER],
             ),
         ],
         exception_handlers={HTTPException: http_error, Exception: unexpected},
@@ -413,6 +437,7 @@ def create_app(settings: Settings, database_url: str, jwt_secret: str) -> Starle
     )
     app.state.settings = settings
     app.state.db = db
+    app.state.read_db = read_db
     app.state.jwt_secret = jwt_secret
     app.state.verifier = verifier
     app.state.metrics = observed

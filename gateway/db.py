@@ -12,6 +12,13 @@ The innermost subquery (kept apart by OFFSET 0) runs first, so the function sees
 a psql user who ran set_config first; a read-only call cannot write, whatever the function tries. The result is
 PostgreSQL's own JSON text, passed to the client untouched, and the status the function set (core.respond_with).
 
+Replication (docs/operations.md, "Replication and failover"): DATABASE_URL may list every node with
+target_session_attrs=read-write, so a new connection lands on whichever node is the primary now. After a failover the
+old primary's connections fail (503, and the pool drops them); a connection that finds its server read-only (25006:
+a demoted primary) is closed too, and answers 503. A write's answer carries the primary's WAL position after its
+commit (`Answer.lsn`, pg_current_wal_lsn()); a read sent with it to a standby runs only once the standby has replayed
+that far (the guard in the call's innermost subquery, `read_after`): read_call waits briefly, then reads the primary.
+
 Outages (docs/reliability.md, "Durability under faults"): a request waits at most POOL_WAIT_S for a
 connection while the database is reachable (a burst), but only UNREACHABLE_WAIT_S once a connection attempt
 has failed, so every request gets its 503 at once while the server is down, not after seconds. A connection
@@ -23,12 +30,14 @@ ping is a round trip, a tenth of a cheap request's cost (measured with make benc
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import time
 import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import psycopg
@@ -46,10 +55,39 @@ STATEMENT_TIMEOUT_MS = 5000
 GATEWAY_ROLE = "novara_api"
 AUTHENTICATOR = "novara_authenticator"  # the login the gateway is meant to use (docs/roles.md)
 _FUNCTION = re.compile(r"^[a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*$")
+LSN = re.compile(r"^[0-9A-Fa-f]{1,8}/[0-9A-Fa-f]{1,8}$")
+# Read-your-writes with standbys (docs/operations.md, "Reads from standbys"): a call that could write answers with the
+# primary's WAL position after its commit in this header; a client sends the latest it got back on its reads, and a
+# standby serves them only once it has replayed that far.
+LSN_HEADER = "X-Novara-LSN"
+# A read whose standby is behind the caller's last write waits up to READ_WAIT_S (in steps doubling from
+# READ_STEP_S) for it to catch up, then reads the primary: a synchronous standby is usually a few ms behind at most.
+READ_WAIT_S = 0.1
+READ_STEP_S = 0.005
+# Written by a call that could write, after its commit: the standby that has replayed this far holds the write.
+COMMIT_LSN_SQL = "SELECT pg_catalog.pg_current_wal_lsn()::text"
+# Class 40 on a standby: the replay of the primary's changes cancelled the read (a recovery conflict).
+RECOVERY_CONFLICT = "40"
+# 25006: a write reached a server that is read-only now (a demoted primary): the connection is wrong, not the call.
+READ_ONLY_SERVER = "25006"
 
 
 class Unavailable(Exception):
     """The database cannot be reached or is overloaded now (503 with Retry-After)."""
+
+
+class Behind(Exception):
+    """A standby has not replayed the WAL position the read must see yet."""
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The function's JSON text as PostgreSQL wrote it, the status it set (core.respond_with), and for a call that
+    could write, the primary's WAL position after its commit (what a read must see to include this write)."""
+
+    text: str | None
+    status: int | None
+    lsn: str | None = None
 
 
 class CallError(Exception):
@@ -164,51 +202,117 @@ class Database:
             raise Unavailable(str(err)) from err
 
     async def call(
-        self, function: str, body: str, extras: str, claims: dict[str, Any] | None, read_only: bool
-    ) -> tuple[str | None, int | None]:
+        self,
+        function: str,
+        body: str,
+        extras: str,
+        claims: dict[str, Any] | None,
+        read_only: bool,
+        read_after: str | None = None,
+    ) -> Answer:
         """Call one api.* function as the gateway role with the request's claims. Its argument is the JSON object
         `body` (the client's, as sent) with the keys of the JSON object `extras` (path parameters, headers) merged
-        over it. Returns the function's JSON result as PostgreSQL wrote it, untouched, and the status it set
-        (core.respond_with), if any."""
-        query = call_statement(function, read_only)
+        over it. Returns the function's JSON result as PostgreSQL wrote it, untouched, the status it set
+        (core.respond_with), if any, and after a call that could write, the WAL position after its commit.
+        read_after (a WAL position): raise Behind, without calling the function, on a standby that has not replayed
+        that far."""
+        query = call_statement(function, read_only, guarded=read_after is not None)
         claims_text = json.dumps(claims, separators=(",", ":")) if claims else ""
+        params: tuple[Any, ...] = (body, extras, claims_text, *([read_after] if read_after is not None else []))
+        lsn = None
         try:
             async with self.connection() as conn:
-                cur = await conn.execute(query, (body, extras, claims_text))
-                row = await cur.fetchone()
+                try:
+                    cur = await conn.execute(query, params)
+                    row = await cur.fetchone()
+                    if row is None and read_after is not None:
+                        raise Behind(read_after)
+                    if not read_only:
+                        committed = await (await conn.execute(COMMIT_LSN_SQL)).fetchone()
+                        lsn = committed[0] if committed else None
+                except psycopg.Error as err:
+                    if err.sqlstate == READ_ONLY_SERVER and not read_only:
+                        await conn.close()  # the pool discards it: the next connection finds the primary
+                    raise
         except psycopg.Error as err:
-            classified = _classify(err)
+            classified = _classify(err, read_only)
             if isinstance(classified, Unavailable):
                 self.unreachable = True
             raise classified from err
         if row is None:
-            return None, None
-        return row[0], int(row[1]) if row[1] else None
+            return Answer(None, None)
+        return Answer(row[0], int(row[1]) if row[1] else None, lsn)
+
+
+async def read_call(
+    primary: Database,
+    standby: Database | None,
+    function: str,
+    body: str,
+    extras: str,
+    claims: dict[str, Any] | None,
+    read_after: str | None,
+) -> tuple[Answer, str]:
+    """A read-only call on a standby when there is one, never older than `read_after` (the caller's last write, a
+    WAL position; None: no write to wait for): on a standby behind it, wait up to READ_WAIT_S, then read the primary.
+    An unreachable standby is skipped for the primary at once. Returns the answer and where it was read: standby,
+    standby-waited, primary-fallback, primary."""
+    if standby is not None:
+        started = time.monotonic()
+        step = READ_STEP_S
+        while True:
+            try:
+                answer = await standby.call(function, body, extras, claims, True, read_after)
+                return answer, "standby" if step == READ_STEP_S else "standby-waited"
+            except Behind:
+                if time.monotonic() - started + step > READ_WAIT_S:
+                    break
+                await asyncio.sleep(step)
+                step *= 2
+            except Unavailable:
+                break
+            except CallError as err:
+                if not err.sqlstate.startswith(RECOVERY_CONFLICT):
+                    raise  # the function's own answer (404, 400, ...): the same on the primary
+                break  # the standby's replay cancelled the read: the primary has no such conflict
+        return await primary.call(function, body, extras, claims, True), "primary-fallback"
+    return await primary.call(function, body, extras, claims, True), "primary"
 
 
 # The call: the claims (and read-only mode) first, in a fenced subquery; then the function; then the status it set.
 # One line: pg_stat_statements keeps it as written, and core.monitoring finds the function's name in it.
 _CALL = (
     "SELECT r.body::text, current_setting('response.status', true) FROM (SELECT {}.{}(%s::jsonb || %s::jsonb) AS body"
-    " FROM (SELECT set_config('request.jwt.claims', %s, true){} OFFSET 0) AS s OFFSET 0) AS r"
+    " FROM (SELECT set_config('request.jwt.claims', %s, true){}{} OFFSET 0) AS s OFFSET 0) AS r"
 )
 _READ_ONLY = ", set_config('transaction_read_only', 'on', true)"
+# On a standby that has not replayed the caller's last write yet, the innermost subquery has no row: the function
+# is not called and the statement answers no row (Behind). A primary (not in recovery) always passes.
+_GUARD = " WHERE NOT pg_catalog.pg_is_in_recovery() OR pg_catalog.pg_last_wal_replay_lsn() >= %s::pg_lsn"
 
 
-def call_statement(function: str, read_only: bool) -> sql.Composed:
+def call_statement(function: str, read_only: bool, guarded: bool = False) -> sql.Composed:
     """The one statement of a call: `function` (schema.name) with parameters (body jsonb text, extras jsonb text,
-    claims text), answering (result text, status). The novara selftest makes its calls with it too, so a psql-side
-    check exercises exactly what the gateway runs."""
+    claims text[, the WAL position a standby must have replayed when guarded]), answering (result text, status).
+    The novara selftest makes its calls with it too, so a psql-side check exercises exactly what the gateway runs."""
     if not _FUNCTION.match(function):
         raise ValueError(f"not a function name: {function!r}")
     schema, name = function.split(".")
-    return sql.SQL(_CALL).format(sql.Identifier(schema), sql.Identifier(name), sql.SQL(_READ_ONLY if read_only else ""))
+    return sql.SQL(_CALL).format(
+        sql.Identifier(schema),
+        sql.Identifier(name),
+        sql.SQL(_READ_ONLY if read_only else ""),
+        sql.SQL(_GUARD if guarded else ""),
+    )
 
 
-def _classify(err: psycopg.Error) -> Exception:
-    """Connection-level failures are Unavailable (503); everything else is the function's own error."""
+def _classify(err: psycopg.Error, read_only: bool = False) -> Exception:
+    """Connection-level failures are Unavailable (503), and so is a write refused by a read-only server (the primary
+    was demoted under the connection); everything else is the function's own error."""
     if err.sqlstate is None or (
         isinstance(err, psycopg.OperationalError) and err.sqlstate.startswith(_UNAVAILABLE_CLASSES)
     ):
+        return Unavailable(str(err).strip())
+    if err.sqlstate == READ_ONLY_SERVER and not read_only:
         return Unavailable(str(err).strip())
     return CallError(err.sqlstate, err.diag.message_primary or str(err), _detail(err))

@@ -124,6 +124,14 @@ class Metrics:
         self.token_misses = Counter(
             "novara_token_cache_misses", "Bearer tokens verified in full (HMAC, decoding)", registry=r
         )
+        self.reads = Counter(
+            "novara_read_calls",
+            "Read-only calls by where they were served: standby, standby-waited (it caught up with the client's "
+            "last write), primary-fallback (it did not in time, or is unreachable), primary (no DATABASE_READ_URL), "
+            "primary-writer (the route's reader could not answer read-only: its read-write function answered)",
+            ["source"],
+            registry=r,
+        )
         self.workers = Gauge(
             "novara_gateway_workers", "Gateway worker processes reporting", registry=r, multiprocess_mode="livesum"
         )
@@ -140,6 +148,9 @@ class Metrics:
         labels = (method, route, str(status))
         self.requests.labels(*labels).inc()
         self.latency.labels(*labels).observe(seconds)
+
+    def read_source(self, source: str) -> None:
+        self.reads.labels(source).inc()
 
     # ------------------------------------------------------------------------- state kept elsewhere, copied in
 

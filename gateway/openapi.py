@@ -17,6 +17,7 @@ from typing import Any
 
 from . import __version__, passwords
 from .catalog import Catalog
+from .db import LSN, LSN_HEADER
 from .routes import Route
 
 ERROR_SCHEMA = {
@@ -236,6 +237,18 @@ def _operation(
                 "schema": {"type": "string", "minLength": 1, "maxLength": 200},
             }
         )
+    read_only = catalog.read_only(route.function)
+    if read_only or (route.reader and catalog.read_only(route.reader)):
+        # served by a standby when DATABASE_READ_URL is set, never older than this position
+        params.append(
+            {
+                "name": LSN_HEADER,
+                "in": "header",
+                "required": False,
+                "description": "the X-Novara-LSN of the caller's last write's answer: the read includes that write",
+                "schema": {"type": "string", "pattern": LSN_PATTERN},
+            }
+        )
     errors = {"400", "404", "413", "503"} | OTHER_ERRORS.get(route.function, set())
     if route.auth != "none":
         errors |= {"401", "403"}
@@ -258,6 +271,13 @@ def _operation(
             },
         },
     }
+    if not read_only:  # the write's position in the WAL, for the reads that must include it
+        op["responses"][str(route.status)]["headers"] = {
+            LSN_HEADER: {
+                "description": "the primary's WAL position after this call's commit: send it back on reads",
+                "schema": {"type": "string", "pattern": LSN_PATTERN},
+            }
+        }
     if route.auth != "none":
         op["security"] = [{"bearer": []}] if route.auth == "required" else [{}, {"bearer": []}]
     if route.method in {"POST", "PUT", "PATCH"}:
@@ -268,6 +288,8 @@ def _operation(
         op["responses"][str(route.status)]["links"] = LINKS[route.function]
     return op
 
+
+LSN_PATTERN = LSN.pattern  # the shape of a WAL position
 
 # Routes that honour an Idempotency-Key header (docs/reliability.md): a replay answers 200.
 IDEMPOTENT = ("api.create_event", "api.create_checkin", "api.create_enhanced_checkin")

@@ -10,6 +10,10 @@ read from the database (gateway/catalog.py).
   log       what the contract's per-call log line names in V2 mode ("🚀 Using Schema V2 for <log>")
   password  the route carries a password (Secret below): the gateway hashes it before the call, so the
             password itself never reaches the database, a log line or a response (docs/accounts.md)
+  reader    a STABLE function that serves the route first, read-only (on a standby when DATABASE_READ_URL is
+            set), when the route's own function may write; while it cannot answer read-only (it raises SQLSTATE
+            25006: pending V1-mode writes to import, an insight not stored yet) the gateway calls the route's
+            function on the primary ([read-only-first] in db/README.md)
 """
 
 from __future__ import annotations
@@ -50,6 +54,7 @@ class Route:
     flag: bool = False
     log: str | None = None
     password: Secret | None = None
+    reader: str | None = None
 
 
 GET, POST, PUT, PATCH, DELETE = "GET", "POST", "PUT", "PATCH", "DELETE"
@@ -94,7 +99,7 @@ ROUTES: tuple[Route, ...] = (
         log=CREATION,
     ),
     # insights and user metrics (SQL over the check-ins and the event log; the same functions in both modes) -------
-    Route(GET, "/api/insights/daily", "api.daily_insight"),  # stores the day's insight: not read-only
+    Route(GET, "/api/insights/daily", "api.daily_insight", reader="api.daily_insight_read_only"),
     Route(GET, "/api/insights", "api.list_insights"),
     Route(GET, "/api/insights/micro", "api.micro_insight"),
     Route(POST, "/api/insights/micro", "api.create_micro_insight"),
@@ -104,9 +109,9 @@ ROUTES: tuple[Route, ...] = (
     Route(GET, "/api/users/metrics", "api.user_metrics"),
     # Schema V2 -------------------------------------------------------------------------------------------
     Route(POST, "/api/v2/health/events", "api.create_event", status=201, v2_only=True),
-    Route(GET, "/api/v2/health/timeline", "api.timeline", v2_only=True),
-    Route(GET, "/api/v2/health/daily-summary", "api.daily_summary", v2_only=True),
-    Route(GET, "/api/v2/analytics", "api.analytics", v2_only=True),
+    Route(GET, "/api/v2/health/timeline", "api.timeline", v2_only=True, reader="api.timeline_read_only"),
+    Route(GET, "/api/v2/health/daily-summary", "api.daily_summary", v2_only=True, reader="api.daily_summary_read_only"),
+    Route(GET, "/api/v2/analytics", "api.analytics", v2_only=True, reader="api.analytics_read_only"),
 )
 
 

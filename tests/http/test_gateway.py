@@ -138,7 +138,7 @@ def test_read_only_routes_cannot_write(gateway_url: str) -> None:
     """The read-only call shape refuses writes whatever the function does; the normal one allows them."""
     import asyncio
 
-    from gateway.db import CallError, Database
+    from gateway.db import LSN, CallError, Database
 
     async def run() -> None:
         db = Database(gateway_url, 2)
@@ -150,14 +150,85 @@ def test_read_only_routes_cannot_write(gateway_url: str) -> None:
             with pytest.raises(CallError) as err:
                 await db.call("api.create_event", body, "{}", claims, read_only=True)
             assert err.value.sqlstate == "25006"  # read_only_sql_transaction
-            text, status = await db.call("api.create_event", body, "{}", claims, read_only=False)
-            assert json.loads(text or "{}")["success"] is True and status is None
+            answer = await db.call("api.create_event", body, "{}", claims, read_only=False)
+            assert json.loads(answer.text or "{}")["success"] is True and answer.status is None
+            assert answer.lsn and LSN.match(answer.lsn)  # a write answers with the WAL position after its commit
             # the same key again: the original event, and the status the function set (core.respond_with)
             keyed = '{"idempotency_key": "k1"}'
-            first, _ = await db.call("api.create_event", body, keyed, claims, read_only=False)
-            again, status = await db.call("api.create_event", body, keyed, claims, read_only=False)
-            assert again == first and status == 200
+            first = await db.call("api.create_event", body, keyed, claims, read_only=False)
+            again = await db.call("api.create_event", body, keyed, claims, read_only=False)
+            assert again.text == first.text and again.status == 200
         finally:
             await db.close()
 
     asyncio.run(run())
+
+
+def test_write_answers_carry_the_lsn_and_reads_use_the_read_pool(gateway_url: str) -> None:
+    """DATABASE_READ_URL set (here the same server, standing in for a standby): a write's answer carries X-Novara-LSN;
+    a STABLE route sent with it is served by the read pool (the guard passes: the server is not in recovery); a
+    malformed position goes to the primary; browsers may send and read the header (CORS)."""
+    from gateway.db import LSN, LSN_HEADER
+
+    settings = load({"DATABASE_URL": gateway_url, "DATABASE_READ_URL": gateway_url, "JWT_SECRET": SECRET})
+    assert settings.database_read_url == gateway_url
+    with TestClient(create_app(settings, gateway_url, SECRET)) as c:
+        token = c.post("/api/auth/signup", json={"email": "lsn@example.com"}).json()["token"]
+        h = bearer(token)
+        body = {"event_type": "note", "event_data": {"text": "x"}}
+        w = c.post("/api/v2/health/events", json=body, headers=h)
+        assert w.status_code == 201 and LSN.match(w.headers[LSN_HEADER])
+        r = c.get("/api/users/me/export", headers={**h, LSN_HEADER: w.headers[LSN_HEADER]})
+        assert r.status_code == 200 and LSN_HEADER not in r.headers
+        assert w.json()["event"]["id"] in {e["id"] for e in r.json()["export"]["events"]}
+        assert c.get("/api/users/me", headers={**h, LSN_HEADER: "not-an-lsn"}).status_code == 200
+        metrics = c.get("/metrics").text
+        assert 'novara_read_calls_total{source="standby"} 1.0' in metrics
+        assert 'novara_read_calls_total{source="primary"} 1.0' in metrics
+        pre = c.options(
+            "/api/users/me",
+            headers={
+                "Origin": "http://localhost:3000",
+                "Access-Control-Request-Method": "GET",
+                "Access-Control-Request-Headers": LSN_HEADER,
+            },
+        )
+        assert pre.status_code == 200
+        exposed = c.get("/api/users/me", headers={**h, "Origin": "http://localhost:3000"})
+        assert LSN_HEADER.lower() in exposed.headers["access-control-expose-headers"].lower()
+
+
+def test_database_read_url_is_checked() -> None:
+    from gateway.settings import SettingsError
+
+    with pytest.raises(SettingsError, match="DATABASE_READ_URL must start"):
+        load({"DATABASE_URL": "postgresql://x/y", "DATABASE_READ_URL": "mysql://x/y", "JWT_SECRET": SECRET})
+
+
+def test_a_route_reader_answers_read_only_until_something_is_pending(gateway_url: str) -> None:
+    """The routes with a reader ([read-only-first] in db/README.md): served read-only while nothing is pending; a
+    V1-mode write not yet in the event log (a V1-mode instance wrote it) or a daily insight not stored yet sends the
+    call to the route's own function on the primary, once."""
+    from gateway.db import LSN_HEADER
+
+    env = {"DATABASE_URL": gateway_url, "DATABASE_READ_URL": gateway_url, "JWT_SECRET": SECRET}
+    v1 = load({**env, "USE_SCHEMA_V2": "false"})
+    v2 = load(env)
+    with TestClient(create_app(v1, gateway_url, SECRET)) as old, TestClient(create_app(v2, gateway_url, SECRET)) as c:
+        profile = {"nickname": "Ann", "primary_need": "emotional_support", "cycle_stage": "stimulation"}
+        token = c.post("/api/auth/signup", json={"email": "reader@example.com", **profile}).json()["token"]
+        h = bearer(token)
+        assert c.get("/api/v2/health/timeline", headers=h).json()["count"] == 0
+        w = old.post("/api/checkins", json={"mood_today": "hopeful", "confidence_today": 8}, headers=h)
+        assert w.status_code == 201
+        r = c.get("/api/v2/health/timeline", headers={**h, LSN_HEADER: w.headers[LSN_HEADER]})
+        assert r.json()["timeline"][0]["event_data"]["mood"] == "hopeful"
+        assert LSN_HEADER in r.headers  # the import wrote: its position comes back
+        assert c.get("/api/v2/health/timeline", headers=h).json()["count"] == r.json()["count"]
+        first = c.get("/api/insights/daily", headers=h)
+        again = c.get("/api/insights/daily", headers=h)
+        assert first.status_code == again.status_code == 200 and first.json() == again.json()
+        metrics = c.get("/metrics").text
+        # timeline: empty (read-only), pending (writer), imported (read-only); insight: stored (writer), then read-only
+        assert 'novara_read_calls_total{source="primary-writer"} 2.0' in metrics
+        assert 'novara_read_calls_total{source="standby"} 3.0' in metrics
