@@ -393,8 +393,9 @@ async def unexpected(request: Request, exc: Exception) -> Response:
 
 
 def create_app(settings: Settings, database_url: str, jwt_secret: str) -> Starlette:
-    db = Database(database_url, settings.db_pool_max)
     read_url = settings.database_read_url
+    # X-Novara-LSN costs a round trip per write: only where reads may come from a standby
+    db = Database(database_url, settings.db_pool_max, report_lsn=read_url is not None)
     read_db = Database(read_url, settings.db_pool_max) if read_url else None
     observed = metrics.Metrics(settings.use_schema_v2)
     verifier = auth.Verifier(jwt_secret)

@@ -15,9 +15,10 @@ PostgreSQL's own JSON text, passed to the client untouched, and the status the f
 Replication (docs/operations.md, "Replication and failover"): DATABASE_URL may list every node with
 target_session_attrs=read-write, so a new connection lands on whichever node is the primary now. After a failover the
 old primary's connections fail (503, and the pool drops them); a connection that finds its server read-only (25006:
-a demoted primary) is closed too, and answers 503. A write's answer carries the primary's WAL position after its
-commit (`Answer.lsn`, pg_current_wal_lsn()); a read sent with it to a standby runs only once the standby has replayed
-that far (the guard in the call's innermost subquery, `read_after`): read_call waits briefly, then reads the primary.
+a demoted primary) is closed too, and answers 503. Where reads may come from standbys (report_lsn), a write's answer
+carries the primary's WAL position after its commit (`Answer.lsn`, pg_current_wal_lsn()); a read sent with it to a
+standby runs only once the standby has replayed that far (the guard in the call's innermost subquery, `read_after`):
+read_call waits briefly, then reads the primary.
 
 Outages (docs/reliability.md, "Durability under faults"): a request waits at most POOL_WAIT_S for a
 connection while the database is reachable (a burst), but only UNREACHABLE_WAIT_S once a connection attempt
@@ -121,8 +122,11 @@ async def _configure(conn: psycopg.AsyncConnection[Any]) -> None:
 
 
 class Database:
-    def __init__(self, url: str, max_size: int = 20):
+    def __init__(self, url: str, max_size: int = 20, report_lsn: bool = True):
         self.url = url
+        # Answer a call that could write with the WAL position after its commit (Answer.lsn): one more round trip,
+        # worth it only where some gateway reads from standbys (DATABASE_READ_URL set).
+        self.report_lsn = report_lsn
         # True from a failed connection attempt (or a connection lost mid-call) until a connection works again.
         self.unreachable = False
         # Requests that got no connection within their wait (each answered 503): /metrics reports it.
@@ -227,7 +231,7 @@ class Database:
                     row = await cur.fetchone()
                     if row is None and read_after is not None:
                         raise Behind(read_after)
-                    if not read_only:
+                    if not read_only and self.report_lsn:
                         committed = await (await conn.execute(COMMIT_LSN_SQL)).fetchone()
                         lsn = committed[0] if committed else None
                 except psycopg.Error as err:

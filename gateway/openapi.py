@@ -274,7 +274,8 @@ def _operation(
     if not read_only:  # the write's position in the WAL, for the reads that must include it
         op["responses"][str(route.status)]["headers"] = {
             LSN_HEADER: {
-                "description": "the primary's WAL position after this call's commit: send it back on reads",
+                "description": "the primary's WAL position after this call's commit, when the gateway reads from "
+                "standbys (DATABASE_READ_URL): send it back on reads",
                 "schema": {"type": "string", "pattern": LSN_PATTERN},
             }
         }

@@ -198,6 +198,17 @@ def test_write_answers_carry_the_lsn_and_reads_use_the_read_pool(gateway_url: st
         assert LSN_HEADER.lower() in exposed.headers["access-control-expose-headers"].lower()
 
 
+def test_without_a_read_url_writes_carry_no_lsn(gateway_url: str) -> None:
+    """No DATABASE_READ_URL: every read is the primary's, so a write skips the round trip that fetches its position."""
+    from gateway.db import LSN_HEADER
+
+    settings = load({"DATABASE_URL": gateway_url, "JWT_SECRET": SECRET})
+    with TestClient(create_app(settings, gateway_url, SECRET)) as c:
+        h = bearer(c.post("/api/auth/signup", json={"email": "nolsn@example.com"}).json()["token"])
+        w = c.post("/api/v2/health/events", json={"event_type": "note", "event_data": {"text": "x"}}, headers=h)
+        assert w.status_code == 201 and LSN_HEADER not in w.headers
+
+
 def test_database_read_url_is_checked() -> None:
     from gateway.settings import SettingsError
 
