@@ -21,9 +21,10 @@ from .stats import Measurement, ratio
 
 PER_CLIENT = 8  # check-in writers owned by each pgbench client
 PER_THREAD = 64  # check-in writers owned by each wrk thread
-# The half-load run's check-ins: dates clear of the closed-loop run's (from routes.FIRST_DATE on) and of
-# gwprofile's (2010 on).
-HALF_LOAD_FIRST_DATE = "1981-01-01"
+# The half-load run's check-ins: dates clear of the closed-loop run's (from routes.FIRST_DATE on: tens of dates per
+# writer) and of gwprofile's (2010 on), and not before 2000-01-01, the earliest date_submitted accepted (an earlier
+# one made every half-load check-in a 400).
+HALF_LOAD_FIRST_DATE = "2005-01-01"
 THREADS = 2  # pgbench jobs and wrk threads
 
 

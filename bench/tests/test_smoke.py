@@ -46,6 +46,7 @@ def test_bench_tiny_end_to_end(db_url: str, tmp_path: Path) -> None:
             assert 0 < figures["p50_ms"] <= figures["p99_ms"] <= figures["max_ms"]
         assert route["direct_n"]["clients"] == route["gateway"]["clients"] == 16
         assert route["ratios"]["throughput"] > 0
+        assert route["gateway_half_load"]["errors"] == 0, (route["label"], route["gateway_half_load"])
     assert result["routes"]["timeline"]["statements"]["calls"] > 0  # pg_stat_statements saw the direct calls
     assert result["slowest"]["plans"], "auto_explain gave no plan for the slowest route"
     assert result["versions"]["postgresql"].startswith("PostgreSQL")
