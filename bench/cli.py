@@ -144,6 +144,7 @@ def run(args: argparse.Namespace, argv: list[str]) -> dict[str, Any]:
         stats = seeding.load(conn, size, seed=args.seed, writers=plan.writers, log=log)
         result["load"] = stats.as_dict()
         result["refresh"] = measure.refresh(conn, log)
+        result["freshness"] = measure.freshness(conn, size.users, log)
         result["daily_insight_first_call"] = measure.warm_daily_insights(conn, size.users, log)
         with server.gateway(db.url, secret, workdir, workers=args.gateway_workers) as gw:
             log(f"gateway at {gw.base_url}; measuring {len(plan.routes)} routes, {duration} s each run")
@@ -198,7 +199,10 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
+    previous = report.latest_by_size(args.results).get(args.size)
     result = run(args, argv)
+    if previous:
+        result["before"] = report.before(previous, args.results)
     path = report.write_json(result, args.results)
     draw_charts(result, path)
     latest = report.latest_by_size(args.results)

@@ -180,7 +180,13 @@ def growth(ctx: Context) -> dict[str, Any]:
     # analytics over a quarter: the 30-day user fills a third of the window, the others all of it (3y / 90d
     # is its like-for-like ratio); over a month every user's window is full, so 3y / 30d is history alone.
     month = replace(by_key("analytics"), key="analytics_month", label="analytics (month)", args={"timeframe": "month"})
-    for key, rc in (("timeline", by_key("timeline")), ("analytics", by_key("analytics")), (month.key, month)):
+    growing = (
+        ("timeline", by_key("timeline")),
+        ("analytics", by_key("analytics")),
+        (month.key, month),
+        ("user_metrics", by_key("user_metrics")),
+    )
+    for key, rc in growing:
         per_user: dict[str, Any] = {}
         with psycopg.connect(ctx.url) as conn:
             read_only = rc.read_only(conn)
@@ -228,4 +234,72 @@ def warm_daily_insights(conn: psycopg.Connection, users: int, log: Callable[[str
     ms = (time.perf_counter() - started) * 1000
     out = {"users": users, "total_ms": round(ms, 1), "mean_ms_per_first_call": round(ms / max(users, 1), 3)}
     log(f"daily insight, first call of the day: {out['mean_ms_per_first_call']:.2f} ms per user")
+    return out
+
+
+# One simulated day of check-ins, on a date clear of the generated history and of every other measurement's.
+FRESHNESS_DAY = "2000-01-01"
+FRESHNESS_BODY = {"mood_today": "hopeful, calm", "confidence_today": 7, "anxiety_level": 3, "medication_taken": "yes"}
+ROLLUP_TRIGGER = "health_events_user_day_rollups"
+
+
+def _append(conn: psycopg.Connection, users: range, date: str) -> tuple[float, list[str]]:
+    """One check-in per user of `users` on `date`, each in its own transaction as the gateway makes it."""
+    errors: list[str] = []
+    started = time.perf_counter()
+    for k in users:
+        claims = json.dumps({"email": f"u{k}@bench.invalid"})
+        body = json.dumps({**FRESHNESS_BODY, "date_submitted": date})
+        try:
+            conn.execute(
+                "SELECT api.create_checkin(%s::jsonb) FROM (SELECT set_config('request.jwt.claims', %s, true)"
+                " OFFSET 0) AS s",
+                (body, claims),
+            )
+        except psycopg.Error as err:
+            errors.append(f"{err.sqlstate} {err.diag.message_primary}")
+    return (time.perf_counter() - started) * 1000, errors
+
+
+def freshness(conn: psycopg.Connection, users: int, log: Callable[[str], None]) -> dict[str, Any]:
+    """What keeping the metrics fresh costs after one day: every loaded user checks in once (the rollups are kept
+    by the writes' own trigger), then the deployment guide's `REFRESH MATERIALIZED VIEW CONCURRENTLY
+    user_daily_metrics` runs. The rollups' share of the writes: the even users write with the trigger, the odd ones
+    with it disabled (their rollups filled afterwards, before it is enabled again), so both halves start from
+    equally cold pages; the per-check-in difference is the trigger's cost."""
+    with_ms, with_errors = _append(conn, range(0, users, 2), FRESHNESS_DAY)
+    conn.execute(f"ALTER TABLE public.health_events DISABLE TRIGGER {ROLLUP_TRIGGER}")
+    try:
+        without_ms, without_errors = _append(conn, range(1, users, 2), FRESHNESS_DAY)
+        started = time.perf_counter()
+        filled = conn.execute("SELECT core.user_day_rollups_backfill()").fetchone()
+        backfill_ms = (time.perf_counter() - started) * 1000
+    finally:
+        conn.execute(f"ALTER TABLE public.health_events ENABLE TRIGGER {ROLLUP_TRIGGER}")
+    started = time.perf_counter()
+    conn.execute("REFRESH MATERIALIZED VIEW CONCURRENTLY user_daily_metrics")
+    refresh_ms = (time.perf_counter() - started) * 1000
+    rows = conn.execute("SELECT count(*) FROM public.user_day_rollups").fetchone()
+    per_with = with_ms / max(len(range(0, users, 2)), 1)
+    per_without = without_ms / max(len(range(1, users, 2)), 1)
+    out = {
+        "users": users,
+        "checkin_ms_with_rollups": round(per_with, 3),
+        "checkin_ms_without_rollups": round(per_without, 3),
+        "append_day_ms": round(per_with * users, 1),
+        "append_day_without_rollups_ms": round(per_without * users, 1),
+        "rollups_ms_per_checkin": round(per_with - per_without, 3),
+        "rollups_share_of_writes": round((per_with - per_without) / per_with, 3) if per_with else None,
+        "rollups_backfill_of_half_day_ms": round(backfill_ms, 1),
+        "rollup_rows_filled_by_backfill": filled[0] if filled else None,
+        "guide_refresh_concurrent_ms": round(refresh_ms, 1),
+        "rollup_rows": rows[0] if rows else None,
+        "errors": len(with_errors) + len(without_errors),
+        "first_error": (with_errors + without_errors or [None])[0],
+    }
+    log(
+        f"one day of check-ins ({users:,} users): {per_with:.2f} ms per check-in with the rollups' trigger, "
+        f"{per_without:.2f} ms without (share {out['rollups_share_of_writes']}); REFRESH MATERIALIZED VIEW "
+        f"CONCURRENTLY user_daily_metrics {refresh_ms:.0f} ms"
+    )
     return out

@@ -8,6 +8,8 @@ import re
 from pathlib import Path
 from typing import Any
 
+from .stats import ratio
+
 START = "<!-- bench:results:start -->"
 END = "<!-- bench:results:end -->"
 TARGET_P99_MS = 15.0  # at half the measured capacity (a fixed offered load), not at saturation
@@ -163,6 +165,102 @@ def sizes_table(latest: dict[str, dict[str, Any]]) -> list[str]:
             f"| {_f(full_ms, 0)} | {_f(concurrent_ms, 0)} "
             f"| {_f(gp50('timeline'))} | {_f(gp50('analytics'))} | {_f(rp50('timeline'))} | {_f(rp50('analytics'))} |"
         )
+    return lines
+
+
+def _dig(d: dict[str, Any] | None, *keys: str) -> Any:
+    for k in keys:
+        if not isinstance(d, dict):
+            return None
+        d = d.get(k)
+    return d
+
+
+def before(previous: dict[str, Any], results_dir: Path) -> dict[str, Any]:
+    """The figures of the previous run of the same size that the scale table compares with (kept in the new
+    result, so the comparison survives the previous JSON being replaced by a run of the same day)."""
+    refresh = previous.get("refresh") or {}
+    return {
+        "file": json_path(previous, results_dir).name,
+        "finished_at": previous.get("finished_at"),
+        "git_commit": _dig(previous, "versions", "git_commit"),
+        "guide_refresh_concurrent_ms": _dig(previous, "freshness", "guide_refresh_concurrent_ms")
+        or _dig(refresh, "concurrent", "views", "user_daily_metrics", "duration_ms"),
+        "refresh_concurrent_total_ms": _dig(refresh, "concurrent", "total_ms"),
+        "create_checkin_direct_1_per_s": _dig(previous, "routes", "create_checkin", "direct_1", "throughput"),
+        "create_checkin_direct_n_per_s": _dig(previous, "routes", "create_checkin", "direct_n", "throughput"),
+        "growth_p50_ms": {
+            key: {u: _dig(g, "users", u, "p50_ms") for u in ("hist30d", "hist90d", "hist3y")}
+            for key, g in (previous.get("growth") or {}).items()
+        },
+    }
+
+
+def scale_table(result: dict[str, Any]) -> list[str]:
+    """Keeping the metrics fresh, reads against history, and the write path, against the previous run of the
+    same size (result["before"]): ratio = this run / the previous one."""
+    fresh = result.get("freshness")
+    if not fresh:
+        return []
+    prev = result.get("before") or {}
+    n = result["parameters"]["clients"]
+    growth = result.get("growth") or {}
+
+    def _ratio(a: Any, b: Any) -> float | None:
+        return ratio(a, b) if isinstance(a, int | float) and isinstance(b, int | float) else None
+
+    def row(label: str, now: Any, then: Any, digits: int = 2) -> str:
+        r = _ratio(now, then)
+        return f"| {label} | {_f(now, digits)} | {_f(then, digits)} | {_f(r)} |"
+
+    def p50(key: str, user: str, source: dict[str, Any]) -> Any:
+        return _dig(source, key, "users", user, "p50_ms")
+
+    def prev_p50(key: str, user: str) -> Any:
+        return _dig(prev, "growth_p50_ms", key, user)
+
+    routes = result["routes"]
+    lines = [
+        f"Scale with history (previous run: {prev.get('file', 'none')}"
+        + (f", commit {prev['git_commit']}" if prev.get("git_commit") else "")
+        + f"). One simulated day: one check-in for each of the {_f(fresh['users'])} loaded users (every other one "
+        "with the rollups' trigger disabled, to measure its share), then the guide's `REFRESH MATERIALIZED VIEW "
+        "CONCURRENTLY user_daily_metrics`; before the rollups that refresh aggregated the whole event log.",
+        "",
+        "| figure | this run | previous run | this / previous |",
+        "|---|--:|--:|--:|",
+        row("one day of check-ins, ms (rollups kept by the writes)", fresh["append_day_ms"], None, 0),
+        row("a check-in with the rollups' trigger, ms", fresh["checkin_ms_with_rollups"], None, 3),
+        row("a check-in with the trigger disabled, ms", fresh["checkin_ms_without_rollups"], None, 3),
+        row("rollups' share of a check-in's write", fresh["rollups_share_of_writes"], None, 3),
+        row(
+            "guide's REFRESH ... CONCURRENTLY user_daily_metrics, ms",
+            fresh["guide_refresh_concurrent_ms"],
+            prev.get("guide_refresh_concurrent_ms"),
+            0,
+        ),
+    ]
+    for key, label in (("analytics", "analytics (quarter)"), ("user_metrics", "user metrics")):
+        for user, days in (("hist30d", "30-day"), ("hist3y", "3-year")):
+            lines.append(row(f"{label}, direct 1c p50 ms, {days} user", p50(key, user, growth), prev_p50(key, user)))
+        now_r = _ratio(p50(key, "hist3y", growth), p50(key, "hist30d", growth))
+        then_r = _ratio(prev_p50(key, "hist3y"), prev_p50(key, "hist30d"))
+        lines.append(row(f"{label}, 3-year / 30-day", now_r, then_r))
+    cc = routes.get("create_checkin") or {}
+    lines += [
+        row(
+            "create check-in, direct 1c /s",
+            _dig(cc, "direct_1", "throughput"),
+            prev.get("create_checkin_direct_1_per_s"),
+            0,
+        ),
+        row(
+            f"create check-in, direct {n}c /s",
+            _dig(cc, "direct_n", "throughput"),
+            prev.get("create_checkin_direct_n_per_s"),
+            0,
+        ),
+    ]
     return lines
 
 
@@ -328,6 +426,8 @@ def section(result: dict[str, Any], charts: list[str] | None = None) -> str:
         *half_load_table(result),
         "",
         *growth_table(result),
+        "",
+        *scale_table(result),
         "",
         "Targets:",
         "",

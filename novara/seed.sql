@@ -244,7 +244,7 @@ $$;
 
 -- Write the planned rows set-based: the check-ins' rows (daily_checkins), then their events (core.checkin_payloads'
 -- split: mood always; medication, symptom, assessment when one of their registry fields is present), then the V2
--- events. Returns the number of events written.
+-- events, then the rollups of their days. Returns the number of events written.
 CREATE OR REPLACE FUNCTION seed.load_bulk()
 RETURNS bigint
 LANGUAGE plpgsql
@@ -335,6 +335,12 @@ BEGIN
     FROM seed.plan_events AS e
     ORDER BY e.k, e.local_date, e.ord;
     GET DIAGNOSTICS m = ROW_COUNT;
+
+    -- The rollups of the chunk's days, which the writes keep (a trigger that session_replication_role = replica
+    -- turns off here): computed from the events just written, by the same rule.
+    PERFORM core.user_day_rollups_backfill(ARRAY(
+        SELECT p.user_id FROM seed.plan_checkins AS p UNION SELECT e.user_id FROM seed.plan_events AS e
+    ));
     RETURN n + m;
 END
 $$;

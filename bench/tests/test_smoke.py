@@ -49,13 +49,19 @@ def test_bench_tiny_end_to_end(db_url: str, tmp_path: Path) -> None:
         assert route["gateway"]["bytes_per_response"] > (1000 if route["label"].startswith("timeline") else 100)
         assert route["direct_n"]["clients"] == route["gateway"]["clients"] == 16
         assert route["ratios"]["throughput"] > 0
+        assert route["gateway_half_load"]["errors"] == 0, (route["label"], route["gateway_half_load"])
     assert result["routes"]["timeline"]["statements"]["calls"] > 0  # pg_stat_statements saw the direct calls
     assert result["slowest"]["plans"], "auto_explain gave no plan for the slowest route"
     assert result["versions"]["postgresql"].startswith("PostgreSQL")
+    fresh = result["freshness"]  # one simulated day of check-ins, then the guide's refresh statement
+    assert fresh["errors"] == 0, fresh["first_error"]
+    assert fresh["append_day_ms"] > 0 and fresh["guide_refresh_concurrent_ms"] > 0, fresh
+    assert fresh["rollup_rows_filled_by_backfill"] > 0, "the day written without the trigger got its rollups after"
 
     text = readme.read_text()
     assert text.startswith("# Bench\n\nintro\n")
     assert "| timeline (limit 100) |" in text and "| create check-in |" in text
+    assert "| guide's REFRESH ... CONCURRENTLY user_daily_metrics, ms |" in text
 
 
 def test_compare_puts_two_runs_side_by_side() -> None:

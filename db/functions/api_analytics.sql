@@ -25,5 +25,5 @@ COMMENT ON FUNCTION api.analytics(jsonb) IS
 'docs/v1-v2-sync.md), then answers with core.analytics. The gateway serves the route with api.analytics_read_only '
 '(STABLE, a standby) and calls this one, on the primary, only when that one says something is pending. '
 'args timeframe week|month|quarter (7/30/90 local days ending today; default week; '
-'else NV400). Reads the live view user_daily_metrics_live, never the materialized views, so it is never stale. '
+'else NV400). Reads the rollups the writes keep (core.analytics), never the materialized views, so it is never stale. '
 'adherence_rate = percent of taken (1) + partial (0.5) over taken, partial, missed and skipped answers.';

@@ -25,4 +25,4 @@ COMMENT ON FUNCTION api.daily_summary(jsonb) IS
 'route with api.daily_summary_read_only (STABLE, a standby) and calls this one, on the primary, only when that one '
 'says something is pending. args date (YYYY-MM-DD, default the caller''s today, core.user_today). {success, summary: '
 '{date, user_id, check_in_completed, mood_score, confidence_score, medication_taken, events (live, newest first), '
-'insights}, schema_version}; scores from user_daily_metrics_live, so never stale.';
+'insights}, schema_version}; figures from the day''s rollup kept by the writes (core.daily_summary), so never stale.';

@@ -37,9 +37,8 @@ BEGIN
     v_end := core.user_today(uid);
     v_start := v_end - (v_days - 1);
 
-    -- Every figure comes from the live view (the current log), never from the materialized views. The
-    -- window's rows are read once, and each day's mood score computed once (OFFSET 0 keeps the view from
-    -- being flattened into the window functions, which would score each day once per use).
+    -- Every figure comes from the rollups kept by the writes (user_daily_metrics_live, user_day_rollups), never
+    -- from the materialized views: one index range scan of at most 90 rows, whatever the history's length.
     -- Trend: mean mood score of the later half of the scored days against the earlier half (the middle day
     -- of an odd count belongs to neither); more than 0.5 apart is a change.
     WITH d AS MATERIALIZED (
@@ -47,12 +46,8 @@ BEGIN
             m.*,
             row_number() OVER (PARTITION BY m.mood_score IS NOT NULL ORDER BY m.date) AS scored_rn,
             count(m.mood_score) OVER () AS scored_total
-        FROM (
-            SELECT v.*
-            FROM public.user_daily_metrics_live AS v
-            WHERE v.user_id = uid AND v.date BETWEEN v_start AND v_end
-            OFFSET 0
-        ) AS m
+        FROM public.user_daily_metrics_live AS m
+        WHERE m.user_id = uid AND m.date BETWEEN v_start AND v_end
     )
 
     SELECT
@@ -97,10 +92,11 @@ BEGIN
     SELECT coalesce(jsonb_object_agg(c.event_type, c.n), '{}'::jsonb)
     INTO v_counts
     FROM (
-        SELECT l.event_type, count(*) AS n
-        FROM public.health_events_live AS l
-        WHERE l.user_id = uid AND l.local_date BETWEEN v_start AND v_end
-        GROUP BY l.event_type
+        SELECT t.key AS event_type, sum(t.value::bigint) AS n
+        FROM public.user_day_rollups AS r
+        CROSS JOIN LATERAL jsonb_each_text(r.event_counts) AS t
+        WHERE r.user_id = uid AND r.date BETWEEN v_start AND v_end
+        GROUP BY t.key
     ) AS c;
 
     RETURN jsonb_build_object(
@@ -123,9 +119,9 @@ END
 $$;
 
 COMMENT ON FUNCTION core.analytics(uuid, jsonb) IS
-'The body of GET /api/v2/analytics for p_user_id (no import of V1-mode writes). '
-'VOLATILE, so the gateway runs it on the primary: it first imports the caller''s pending V1-mode writes '
-'into the event log (core.sync_legacy_checkins, docs/v1-v2-sync.md), which a standby cannot do. '
+'The body of GET /api/v2/analytics for p_user_id (no import of V1-mode writes: api.analytics imports the '
+'caller''s pending ones first, api.analytics_read_only refuses while there are some). '
 'args timeframe week|month|quarter (7/30/90 local days ending today; default week; '
-'else NV400). Reads the live view user_daily_metrics_live, never the materialized views, so it is never stale. '
+'else NV400). Reads the rollups the writes keep (user_daily_metrics_live over user_day_rollups), never the '
+'materialized views, so it is never stale and costs the same whatever the length of the history. '
 'adherence_rate = percent of taken (1) + partial (0.5) over taken, partial, missed and skipped answers.';

@@ -1,16 +1,8 @@
--- One event of a V1 check-in's group (correlation_id = the check-in's id, source checkin_v1).
+-- Events of a V1 check-in's group (correlation_id = the check-in's id, source checkin_v1), appended in one INSERT:
+-- a write of a check-in is one statement on the log, so the rollups' statement trigger (migration 0050) updates
+-- each user-day it touches once.
 
-CREATE OR REPLACE FUNCTION core.checkin_append(
-    p_user_id uuid,
-    p_checkin_id uuid,
-    p_action text,
-    p_event_type text,
-    p_event_subtype text,
-    p_event_data jsonb,
-    p_occurred_at timestamptz,
-    p_local_date date,
-    p_related_event_id uuid DEFAULT NULL
-)
+CREATE OR REPLACE FUNCTION core.checkin_append(p_events public.health_events[])
 RETURNS void
 LANGUAGE sql
 VOLATILE
@@ -19,12 +11,15 @@ AS $$
     INSERT INTO public.health_events (
         user_id, event_type, event_subtype, event_data, occurred_at, local_date,
         action, source, source_version, correlation_id, related_event_id
-    ) VALUES (
-        p_user_id, p_event_type, p_event_subtype, p_event_data, p_occurred_at, p_local_date,
-        p_action, 'checkin_v1', 'v1-compat', p_checkin_id, p_related_event_id
     )
+    SELECT
+        e.user_id, e.event_type, e.event_subtype, e.event_data, e.occurred_at, e.local_date,
+        e.action, 'checkin_v1', 'v1-compat', e.correlation_id, e.related_event_id
+    FROM unnest(p_events) WITH ORDINALITY AS e
+    ORDER BY e.ordinality
 $$;
 
-COMMENT ON FUNCTION core.checkin_append(uuid, uuid, text, text, text, jsonb, timestamptz, date, uuid) IS
-'Append one event of check-in p_checkin_id (correlation_id; source checkin_v1, source_version v1-compat): '
-'p_action record, or correct/retract of p_related_event_id.';
+COMMENT ON FUNCTION core.checkin_append(public.health_events[]) IS
+'Append check-in events in one statement, in array order: of each element, user_id, correlation_id (the check-in), '
+'action (record, or correct/retract of related_event_id), event_type, event_subtype, event_data, occurred_at and '
+'local_date are written; source checkin_v1, source_version v1-compat. Build an element with core.checkin_event.';

@@ -23,6 +23,7 @@ DECLARE
     changed boolean := FALSE;
     p record;
     ev record;
+    events public.health_events[] := '{}';
 BEGIN
     -- When new events happen: at the group's time (its live mood event's) when it stays on its date; else
     -- placed on p_date from p_created_at (a check-in without events yet) or p_updated_at (one that moved).
@@ -49,13 +50,11 @@ BEGIN
         ORDER BY e.position DESC
         LIMIT 1;
         IF NOT FOUND THEN
-            PERFORM core.checkin_append(p_user_id, p_id, 'record', p.event_type, p.event_subtype, p.event_data, v_at,
-                p_date);
-            changed := TRUE;
+            events := events || core.checkin_event(p_user_id, p_id, 'record', p.event_type, p.event_subtype,
+                p.event_data, v_at, p_date);
         ELSIF ev.local_date <> p_date OR ev.event_data IS DISTINCT FROM p.event_data THEN
-            PERFORM core.checkin_append(p_user_id, p_id, 'correct', p.event_type, p.event_subtype, p.event_data,
-                CASE WHEN ev.local_date = p_date THEN ev.occurred_at ELSE v_at END, p_date, ev.id);
-            changed := TRUE;
+            events := events || core.checkin_event(p_user_id, p_id, 'correct', p.event_type, p.event_subtype,
+                p.event_data, CASE WHEN ev.local_date = p_date THEN ev.occurred_at ELSE v_at END, p_date, ev.id);
         END IF;
     END LOOP;
 
@@ -69,10 +68,14 @@ BEGIN
             AND e.event_type <> ALL (types)
         ORDER BY e.position
     LOOP
-        PERFORM core.checkin_append(p_user_id, p_id, 'retract', ev.event_type, ev.event_subtype, '{}'::jsonb,
-            ev.occurred_at, ev.local_date, ev.id);
-        changed := TRUE;
+        events := events || core.checkin_event(p_user_id, p_id, 'retract', ev.event_type, ev.event_subtype,
+            '{}'::jsonb, ev.occurred_at, ev.local_date, ev.id);
     END LOOP;
+    -- One statement for all of them (the reads above see none of them: each reads other event types).
+    IF cardinality(events) > 0 THEN
+        PERFORM core.checkin_append(events);
+        changed := TRUE;
+    END IF;
     RETURN changed;
 END
 $$;

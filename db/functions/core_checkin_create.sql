@@ -13,6 +13,7 @@ DECLARE
     v_now timestamptz := now();
     v_at timestamptz := core.checkin_occurred_at(p_user_id, p_date, v_now);
     p record;
+    events public.health_events[] := '{}';
 BEGIN
     -- The row first: the unique (user_id, date_submitted) of daily_checkins decides between concurrent submissions
     -- of either mode (the loser waits for the winner's commit, writes nothing, and reports the winner's check-in).
@@ -25,9 +26,10 @@ BEGIN
         -- The canonical keys obey their type's registry rules, like any V2 event ("fields" is the V1
         -- answers, already validated by core.validate_checkin, and may exceed the V2 size cap).
         PERFORM core.validate_event_data(p.event_type, p.event_data - 'fields');
-        PERFORM core.checkin_append(p_user_id, v_id, 'record', p.event_type, p.event_subtype, p.event_data, v_at,
-            p_date);
+        events := events || core.checkin_event(p_user_id, v_id, 'record', p.event_type, p.event_subtype,
+            p.event_data, v_at, p_date);
     END LOOP;
+    PERFORM core.checkin_append(events);
     RETURN v_id;
 END
 $$;

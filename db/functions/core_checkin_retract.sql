@@ -6,8 +6,6 @@ LANGUAGE plpgsql
 VOLATILE
 SET search_path = pg_catalog
 AS $$
-DECLARE
-    ev record;
 BEGIN
     -- As in checkin_correct: the row locked (a V1-mode write in flight on it is waited for), that write imported.
     PERFORM 1 FROM public.daily_checkins AS d WHERE d.id = p_id AND d.user_id = p_user_id FOR UPDATE;
@@ -19,15 +17,13 @@ BEGIN
 
     -- The row goes (not logged: the retraction below is the log's record of it), which frees the date.
     PERFORM core.legacy_delete(p_id, p_user_id, TRUE);
-    FOR ev IN
-        SELECT e.id, e.event_type, e.event_subtype, e.occurred_at, e.local_date
+    PERFORM core.checkin_append(ARRAY(
+        SELECT core.checkin_event(p_user_id, p_id, 'retract', e.event_type, e.event_subtype, '{}'::jsonb,
+            e.occurred_at, e.local_date, e.id)
         FROM public.health_events_live AS e
         WHERE e.correlation_id = p_id AND e.user_id = p_user_id AND e.source = 'checkin_v1'
         ORDER BY e.position
-    LOOP
-        PERFORM core.checkin_append(p_user_id, p_id, 'retract', ev.event_type, ev.event_subtype, '{}'::jsonb,
-            ev.occurred_at, ev.local_date, ev.id);
-    END LOOP;
+    ));
 END
 $$;
 

@@ -24,18 +24,13 @@ BEGIN
         core.user_today(uid)
     );
 
-    SELECT m.checkin_completed, m.mood_score, m.avg_confidence
-    INTO v_checkin, v_mood, v_confidence
+    -- The day's figures from its rollup (kept by the writes): the scores, and the latest live medication answer
+    -- (the V1 value when it came from a check-in, else the status).
+    SELECT m.checkin_completed, m.mood_score, m.avg_confidence, r.latest_medication
+    INTO v_checkin, v_mood, v_confidence, v_medication
     FROM public.user_daily_metrics_live AS m
+    INNER JOIN public.user_day_rollups AS r ON r.user_id = m.user_id AND r.date = m.date
     WHERE m.user_id = uid AND m.date = v_date;
-
-    -- The day's latest live medication answer: the V1 value when it came from a check-in, else the status.
-    SELECT coalesce(l.event_data -> 'fields' ->> 'medication_taken', l.event_data ->> 'status')
-    INTO v_medication
-    FROM public.health_events_live AS l
-    WHERE l.user_id = uid AND l.local_date = v_date AND l.event_type = 'medication'
-    ORDER BY l.occurred_at DESC, l.position DESC
-    LIMIT 1;
 
     SELECT coalesce(jsonb_agg(core.event_json(e) ORDER BY e.occurred_at DESC, e.position DESC), '[]'::jsonb)
     INTO v_events
@@ -79,9 +74,9 @@ END
 $$;
 
 COMMENT ON FUNCTION core.daily_summary(uuid, jsonb) IS
-'The body of GET /api/v2/health/daily-summary for p_user_id (no import of V1-mode writes). '
-'VOLATILE, so the gateway runs it on the primary: it first imports the caller''s pending V1-mode writes '
-'into the event log (core.sync_legacy_checkins, docs/v1-v2-sync.md), which a standby cannot do. '
+'The body of GET /api/v2/health/daily-summary for p_user_id (no import of V1-mode writes: api.daily_summary '
+'imports the caller''s pending ones first, api.daily_summary_read_only refuses while there are some). '
 'args date (YYYY-MM-DD, default the caller''s today, core.user_today). {success, '
 'summary: {date, user_id, check_in_completed, mood_score, confidence_score, medication_taken, events (live, newest '
-'first), insights}, schema_version}; scores from user_daily_metrics_live, so never stale.';
+'first), insights}, schema_version}; scores and the medication answer from the day''s rollup (user_day_rollups, '
+'kept by the writes), so never stale.';

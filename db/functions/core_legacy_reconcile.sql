@@ -15,8 +15,7 @@ AS $$
 DECLARE
     c_id uuid;
     d public.daily_checkins;
-    ev record;
-    gone boolean;
+    gone public.health_events[];
     n integer := 0;
 BEGIN
     FOREACH c_id IN ARRAY ARRAY(SELECT DISTINCT x FROM unnest(coalesce(p_ids, '{}')) AS x ORDER BY x) LOOP
@@ -28,18 +27,15 @@ BEGIN
             END IF;
             CONTINUE;
         END IF;
-        gone := FALSE;
-        FOR ev IN
-            SELECT e.id, e.event_type, e.event_subtype, e.occurred_at, e.local_date
+        gone := ARRAY(
+            SELECT core.checkin_event(p_user_id, c_id, 'retract', e.event_type, e.event_subtype, '{}'::jsonb,
+                e.occurred_at, e.local_date, e.id)
             FROM public.health_events_live AS e
             WHERE e.correlation_id = c_id AND e.user_id = p_user_id AND e.source = 'checkin_v1'
             ORDER BY e.position
-        LOOP
-            PERFORM core.checkin_append(p_user_id, c_id, 'retract', ev.event_type, ev.event_subtype, '{}'::jsonb,
-                ev.occurred_at, ev.local_date, ev.id);
-            gone := TRUE;
-        END LOOP;
-        IF gone THEN
+        );
+        IF cardinality(gone) > 0 THEN
+            PERFORM core.checkin_append(gone);
             n := n + 1;
         END IF;
     END LOOP;

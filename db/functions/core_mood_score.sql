@@ -11,3 +11,7 @@ AS $$
 $$;
 COMMENT ON FUNCTION core.mood_score(text) IS
 'Score 1-10 of a mood value: the mean of its known comma-separated words (mood_scores); NULL if none known.';
+
+-- The score of the daily metrics (stored in user_day_rollups when a day changes): whoever reads the metrics may
+-- score a mood the same way.
+GRANT EXECUTE ON FUNCTION core.mood_score(text) TO novara_api, novara_definer, novara_analyst;

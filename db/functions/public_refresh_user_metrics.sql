@@ -1,6 +1,8 @@
--- Refresh the metrics materialized views (daily, then weekly built on it) and log each refresh. They are built from
--- the event log: the check-in writes of V1 mode not imported yet are imported first (docs/v1-v2-sync.md), so a
--- refresh reflects every check-in committed before it, whatever mode wrote it.
+-- Refresh the metrics materialized views (daily, then weekly built on it) and log each refresh. The metrics are
+-- current without it: every write keeps the rollups they copy (user_day_rollups, migration 0050), so a refresh
+-- copies one row per user-day and aggregates no event. The check-in writes of V1 mode not imported into the event
+-- log yet are imported first (docs/v1-v2-sync.md), which updates their days' rollups, so a refresh reflects every
+-- check-in committed before it, whatever mode wrote it.
 
 CREATE OR REPLACE FUNCTION public.refresh_user_metrics(concurrently boolean DEFAULT TRUE)
 RETURNS jsonb
@@ -48,4 +50,6 @@ COMMENT ON FUNCTION public.refresh_user_metrics(boolean) IS
 'Refresh user_daily_metrics then user_weekly_metrics (CONCURRENTLY when asked and the view is populated), after '
 'importing the pending check-in writes of V1 mode into the event log they are built from '
 '(core.sync_legacy_checkins); log each refresh in metrics_refresh_log; returns {user_daily_metrics: {duration_ms, '
-'concurrent}, user_weekly_metrics: {...}, v1_writes_imported, refreshed_at}. Run by the views'' owner (cron, DBA).';
+'concurrent}, user_weekly_metrics: {...}, v1_writes_imported, refreshed_at}. Run by the views'' owner (cron, DBA). '
+'The snapshots copy the rollups that every write keeps current (user_day_rollups): no event is aggregated, and '
+'nothing else needs the refresh (the API reads the rollups).';

@@ -14,7 +14,7 @@ BEGIN
         AND p.qual !~ ('^core\.note_access\(''public\.' || p.tablename || '''::text, (user_id|id)\)$');
     PERFORM tests.assert_eq(bad, NULL, 'analyst policies that do not record');
     PERFORM tests.assert_eq(
-        (SELECT count(*) FROM pg_catalog.pg_policies AS p WHERE 'novara_analyst' = ANY(p.roles)), 8::bigint, 'eight'
+        (SELECT count(*) FROM pg_catalog.pg_policies AS p WHERE 'novara_analyst' = ANY(p.roles)), 9::bigint, 'nine'
     );
     -- every relation analysts may read that holds per-user rows is either behind such a policy, a
     -- security_invoker view over them, or a recording view

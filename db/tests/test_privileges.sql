@@ -177,7 +177,7 @@ AS $$
             'public.mood_scores', 'public.checkin_fields', 'public.timezones', 'public.insight_rules',
             'public.checkin_focus_dimensions', 'public.checkin_questions', 'public.schema_migrations',
             'public.health_events_live', 'public.daily_checkins_legacy', 'public.user_daily_metrics_live',
-            'public.profile_fields'
+            'public.profile_fields', 'public.user_day_rollups'
         ], NULL),
         ('novara_api', 'DEFAULT EXECUTE ON FUNCTIONS', ARRAY['(owner) in api'], NULL),
         -- the functions' owner: owns every api function, executes core, writes through RLS ------------------------
@@ -199,22 +199,28 @@ AS $$
             'public.checkin_fields', 'public.timezones', 'public.insight_rules', 'public.checkin_focus_dimensions',
             'public.checkin_questions', 'public.metrics_refresh_log', 'public.schema_migrations',
             'public.health_events_live', 'public.daily_checkins_legacy', 'public.user_daily_metrics_live',
-            'public.user_daily_metrics', 'public.user_weekly_metrics', 'public.profile_fields'
+            'public.user_daily_metrics', 'public.user_weekly_metrics', 'public.profile_fields',
+            'public.user_day_rollups'
         ], NULL),
         ('novara_definer', 'INSERT', ARRAY[
             'public.users', 'public.user_profiles', 'public.health_events', 'public.insights',
             'public.daily_checkins', 'public.insight_engagement', 'public.insight_feedback',
             'public.user_credentials', 'public.login_attempts', 'public.checkin_idempotency',
             -- the audit: only core.note_access (owned by the definer) appends; nobody else reads or writes the log
-            'public.data_access_log'
+            'public.data_access_log',
+            -- the rollups: the trigger on health_events runs as the writer (the definer, for the API)
+            'public.user_day_rollups'
         ], NULL),
         ('novara_definer', 'UPDATE', ARRAY[
             'public.users', 'public.user_profiles', 'public.insights', 'public.daily_checkins',
-            'public.insight_feedback', 'public.user_credentials', 'public.login_attempts', 'public.checkin_idempotency'
+            'public.insight_feedback', 'public.user_credentials', 'public.login_attempts', 'public.checkin_idempotency',
+            'public.user_day_rollups'
         ], NULL),
         ('novara_definer', 'DELETE', ARRAY[
             'public.insights', 'public.daily_checkins', 'public.legacy_checkin_changes',
-            'public.user_credentials', 'public.login_attempts'
+            'public.user_credentials', 'public.login_attempts',
+            -- a recompute of a day's rollup replaces its row
+            'public.user_day_rollups'
         ], NULL),
         -- analysts: read-only, pseudonymous (no email, no nickname, no credentials, attempts or idempotency keys) --
         -- the pure functions the security_invoker views they read call; core.note_access: their row-level policies
@@ -231,6 +237,7 @@ AS $$
             'public.health_events_live', 'public.daily_checkins_legacy', 'public.user_daily_metrics_live',
             -- the metrics snapshots (no row-level security) only through views that record each read
             'public.analyst_daily_metrics', 'public.analyst_weekly_metrics', 'public.profile_fields',
+            'public.user_day_rollups',
             'public.users.id', 'public.users.status', 'public.users.created_at', 'public.users.updated_at',
             'public.user_profiles.user_id', 'public.user_profiles.timezone', 'public.user_profiles.email_opt_in',
             'public.user_profiles.confidence_meds', 'public.user_profiles.confidence_costs',
@@ -247,7 +254,8 @@ AS $$
         ('(table)', 'RLS FORCED', ARRAY[
             'public.users', 'public.user_profiles', 'public.health_events', 'public.insights',
             'public.daily_checkins', 'public.legacy_checkin_changes', 'public.insight_engagement',
-            'public.insight_feedback', 'public.user_credentials', 'public.login_attempts', 'public.checkin_idempotency'
+            'public.insight_feedback', 'public.user_credentials', 'public.login_attempts', 'public.checkin_idempotency',
+            'public.user_day_rollups'
         ], NULL),
         -- policies: the claims are trusted for the identity-carrying roles only --------------------------------
         ('novara_api,novara_definer', 'POLICY ALL users_self', ARRAY['public.users'], NULL),
@@ -263,8 +271,11 @@ AS $$
         ('novara_api,novara_definer', 'POLICY ALL login_attempts_owner', ARRAY['public.login_attempts'], NULL),
         ('novara_api,novara_definer', 'POLICY ALL checkin_idempotency_owner', ARRAY['public.checkin_idempotency'],
             NULL),
+        ('novara_api,novara_definer', 'POLICY ALL user_day_rollups_owner', ARRAY['public.user_day_rollups'], NULL),
         ('novara_definer', 'POLICY ALL login_attempts_definer', ARRAY['public.login_attempts'], NULL),
         ('(owner)', 'POLICY INSERT legacy_checkin_changes_logger', ARRAY['public.legacy_checkin_changes'], NULL),
+        -- the rollups' trigger as the owner (imports of every user's V1-mode writes, backfills) writes any user's day
+        ('(owner)', 'POLICY ALL user_day_rollups_maintainer', ARRAY['public.user_day_rollups'], NULL),
         ('novara_analyst', 'POLICY SELECT users_analyst_read', ARRAY['public.users'], NULL),
         ('novara_analyst', 'POLICY SELECT user_profiles_analyst_read', ARRAY['public.user_profiles'], NULL),
         ('novara_analyst', 'POLICY SELECT health_events_analyst_read', ARRAY['public.health_events'], NULL),
@@ -273,7 +284,8 @@ AS $$
         ('novara_analyst', 'POLICY SELECT legacy_checkin_changes_analyst_read', ARRAY['public.legacy_checkin_changes'],
             NULL),
         ('novara_analyst', 'POLICY SELECT insight_engagement_analyst_read', ARRAY['public.insight_engagement'], NULL),
-        ('novara_analyst', 'POLICY SELECT insight_feedback_analyst_read', ARRAY['public.insight_feedback'], NULL)
+        ('novara_analyst', 'POLICY SELECT insight_feedback_analyst_read', ARRAY['public.insight_feedback'], NULL),
+        ('novara_analyst', 'POLICY SELECT user_day_rollups_analyst_read', ARRAY['public.user_day_rollups'], NULL)
     )
     SELECT DISTINCT r.grantee, r.privilege, coalesce(o.name, x.object)
     FROM rows AS r

@@ -1,8 +1,9 @@
 """Query plans of the V2 read functions, seen through auto_explain (nested statements included).
 
-The timeline must walk `health_events_user_occurred`; analytics and the daily summary must reach
-`health_events` only through per-user indexes (no sequential scan of the whole log). The data is big
-enough (many users) that a sequential scan would be a real choice for the planner.
+The timeline must walk `health_events_user_occurred`; the daily summary must reach `health_events` only through
+per-user indexes (no sequential scan of the whole log); analytics must not read the log at all, only the user's
+rollups through their primary key. The data is big enough (many users) that a sequential scan would be a real
+choice for the planner.
 """
 
 from __future__ import annotations
@@ -95,15 +96,15 @@ def _scans(doc: dict) -> list[Scan]:
     return out
 
 
-def _plans_touching_events(plans: list[str]) -> list[tuple[str, list[Scan]]]:
-    """(query text, scans) of every explained statement that reads health_events."""
+def _plans_touching_events(plans: list[str], relation: str = "health_events") -> list[tuple[str, list[Scan]]]:
+    """(query text, scans) of every explained statement that reads `relation`."""
     result = []
     for text in plans:
         if "{" not in text:
             continue
         doc = json.loads(text[text.index("{") :])
         scans = _scans(doc)
-        if any(rel == "health_events" for _, rel, _, _ in scans):
+        if any(rel == relation for _, rel, _, _ in scans):
             result.append((doc.get("Query Text", ""), scans))
     return result
 
@@ -153,17 +154,30 @@ def test_cursor_page_uses_the_index_too(explained: tuple[psycopg.Connection, lis
         assert any(s[:3] == ("Index Scan", "health_events", "health_events_user_occurred") for s in scans), scans
 
 
-@pytest.mark.parametrize(
-    "call",
-    [
-        'SELECT api.analytics(\'{"timeframe": "week"}\')',
-        'SELECT api.analytics(\'{"timeframe": "quarter"}\')',
-        "SELECT api.daily_summary('{}')",
-    ],
-)
-def test_analytics_and_summary_use_per_user_indexes(explained: tuple[psycopg.Connection, list[str]], call: str) -> None:
+def test_daily_summary_uses_per_user_indexes(explained: tuple[psycopg.Connection, list[str]]) -> None:
     conn, plans = explained
     for _ in range(7):
-        body = conn.execute(call).fetchone()[0]
+        body = conn.execute("SELECT api.daily_summary('{}')").fetchone()[0]
         assert body["success"] is True
     _assert_per_user_only(_plans_touching_events(plans))
+
+
+@pytest.mark.parametrize("timeframe", ["week", "quarter"])
+def test_analytics_reads_the_rollups_not_the_log(
+    explained: tuple[psycopg.Connection, list[str]], timeframe: str
+) -> None:
+    conn, plans = explained
+    for _ in range(7):
+        body = conn.execute("SELECT api.analytics(%s::jsonb)", (json.dumps({"timeframe": timeframe}),)).fetchone()[0]
+        assert body["success"] is True
+        assert body["analytics"]["total_events"] > 0
+    assert _plans_touching_events(plans) == [], "analytics read the event log"
+    found = _plans_touching_events(plans, "user_day_rollups")
+    assert found, "no statement on user_day_rollups was explained"
+    for query, scans in found:
+        for node, rel, index, cond in scans:
+            if rel != "user_day_rollups" or node == "Bitmap Index Scan":
+                continue
+            where = f"{node} {index} [{cond}] in: {query}"
+            assert node in {"Index Scan", "Index Only Scan", "Bitmap Heap Scan"}, where
+            assert "user_id = " in cond, where
