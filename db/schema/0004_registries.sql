@@ -106,7 +106,8 @@ INSERT INTO public.mood_scores (word, score) VALUES
 ('exhausted', 2), ('disappointed', 2), ('struggling', 2), ('bad', 2),
 ('hopeless', 1), ('terrible', 1), ('depressed', 1), ('devastated', 1);
 
--- The V1 check-in fields (the body of POST /api/checkins): how each is validated and which event of the check-in holds it.
+-- The V1 check-in fields (the body of POST /api/checkins): how each is validated and which event of the check-in
+-- holds it.
 -- Keys not listed here are "extras": kept verbatim in the mood event (at most 64 per check-in).
 CREATE TABLE public.checkin_fields (
     field text PRIMARY KEY,
