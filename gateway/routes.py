@@ -58,7 +58,8 @@ class Route:
 
 
 GET, POST, PUT, PATCH, DELETE = "GET", "POST", "PUT", "PATCH", "DELETE"
-CREATION, RETRIEVAL = "check-in creation", "check-ins retrieval"  # the contract's log lines (section 7)
+# the log lines operators grep for (docs/operations.md)
+CREATION, RETRIEVAL = "check-in creation", "check-ins retrieval"
 
 ROUTES: tuple[Route, ...] = (
     # status ----------------------------------------------------------------------------------------------

@@ -1,5 +1,5 @@
 -- depends: functions/core_iso.sql
--- The contract's `user` object (section 2), built in one place for every account route.
+-- The API's `user` object (docs/api.md, the account routes), built in one place for every account route.
 
 CREATE OR REPLACE FUNCTION core.user_json(p_user_id uuid)
 RETURNS jsonb

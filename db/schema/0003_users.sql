@@ -1,3 +1,5 @@
+-- valid-checksum: 310918b2135c9f5a0e6d33f42a31ada3ba782a51fbf88a5faf9d8d918a57f9ec
+-- (the COMMENT of user_profiles reworded since; 0052 gives databases that applied the former text the same one)
 -- Accounts: clean authentication data (users) and the profile (user_profiles).
 
 -- Valid IANA time zone names, copied from the server's tz database when this migration runs, so a
@@ -70,8 +72,9 @@ CREATE TABLE public.user_profiles (
     )
 );
 COMMENT ON TABLE public.user_profiles IS
-'Profile of each user (contract section 2): nickname, IANA timezone (defines the user''s local day), '
-'onboarding confidences (1-10), treatment stage and medication status, baseline completion.';
+'Profile of each user (the profile fields of the account routes, docs/api.md): nickname, IANA timezone '
+'(defines the user''s local day), onboarding confidences (1-10), treatment stage and medication status, '
+'baseline completion.';
 COMMENT ON COLUMN public.user_profiles.timezone IS
 'IANA zone; a "day" for this user is the local calendar day in this zone.';
 COMMENT ON COLUMN public.user_profiles.baseline_completed IS

@@ -1,3 +1,5 @@
+-- valid-checksum: 7d616591adc5f8c95878c88c9f4edee0649f1341ed7485edeacb574dd8e99bf6
+-- (a comment reworded since: the same objects result)
 -- Reference data kept as rows (adding one is an INSERT, not a migration):
 -- event types with their validation rules, mood words with their scores, and the V1 check-in fields.
 
@@ -104,7 +106,8 @@ INSERT INTO public.mood_scores (word, score) VALUES
 ('exhausted', 2), ('disappointed', 2), ('struggling', 2), ('bad', 2),
 ('hopeless', 1), ('terrible', 1), ('depressed', 1), ('devastated', 1);
 
--- The V1 check-in fields (contract 3.1): how each is validated and which event of the check-in holds it.
+-- The V1 check-in fields (the body of POST /api/checkins): how each is validated and which event of the check-in
+-- holds it.
 -- Keys not listed here are "extras": kept verbatim in the mood event (at most 64 per check-in).
 CREATE TABLE public.checkin_fields (
     field text PRIMARY KEY,

@@ -1,4 +1,6 @@
--- Insights, metrics and questions as data (contract section 5): the rules behind the daily insight, the
+-- valid-checksum: 81437660a08d636d756aca3195f48ef1ded5cd9a7ced81a9b496c67b594048c9
+-- (a comment reworded since: the same objects result)
+-- Insights, metrics and questions as data (docs/metrics.md): the rules behind the daily insight, the
 -- micro insights, the risk and protective factors and the cycle-completion estimate; the check-in question
 -- bank and its focus dimensions; and the per-user engagement and feedback rows.
 --
