@@ -13,13 +13,16 @@ unknown path, never the raw path) and status. Nothing else a client sends become
   novara_token_cache_hits_total, …_misses_total               tokens recognised without the HMAC (gateway/auth.py)
   novara_gateway_workers                                      worker processes reporting
   novara_build_info{version,schema_version,use_schema_v2}     1
+  novara_replication_slot_active{slot}, …_retained_bytes{slot} physical slots: Barman's stream, standbys
+  novara_wal_archiver_archived, …_failed, …_failing, …_last_archived_age_seconds   pg_stat_archiver
 
 Several workers (`novara serve --workers N`): each is its own process, so each keeps its own numbers; the
 server sets PROMETHEUS_MULTIPROC_DIR before starting them (prometheus-client's multiprocess mode: each process
 writes its values to memory-mapped files there) and any worker answering /metrics reads them all, so counters
 and histograms are the sums over the workers. Pool gauges are summed over live workers; each worker refreshes
 its own every REFRESH_S seconds and the answering one at the scrape, so another worker's pool may be up to
-REFRESH_S old. `novara_database_up` and `novara_build_info` are taken by the answering worker at the scrape.
+REFRESH_S old. `novara_database_up`, `novara_build_info` and the WAL gauges are taken by the answering worker at the
+scrape.
 
 METRICS_TOKEN set: the scrape must send `Authorization: Bearer <token>` (401 without, 403 with another).
 """
@@ -33,6 +36,7 @@ import os
 from collections.abc import Iterator
 from typing import Any
 
+import psycopg
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.multiprocess import MultiProcessCollector, mark_process_dead
@@ -51,6 +55,20 @@ UNMATCHED = "(unmatched)"
 BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 # What the scrape asks the database: that it answers, and the schema version it is at.
 SCHEMA_VERSION_SQL = "SELECT max(name) FROM public.schema_migrations WHERE kind = 'versioned'"
+# And what tells that backups fall behind (docs/operations.md, "What alerts"): each physical replication slot (the
+# backup stream's, a standby's) and the WAL it holds back, and the archiver's state when archive_command is used.
+# All are readable by any role; on a standby the WAL position is the replayed one.
+WAL_ARCHIVE_SQL = """
+SELECT
+    (SELECT coalesce(json_agg(json_build_array(s.slot_name, s.active,
+        pg_catalog.pg_wal_lsn_diff(CASE WHEN pg_catalog.pg_is_in_recovery() THEN pg_catalog.pg_last_wal_replay_lsn()
+            ELSE pg_catalog.pg_current_wal_lsn() END, s.restart_lsn)) ORDER BY s.slot_name), '[]')
+     FROM pg_catalog.pg_replication_slots AS s WHERE s.slot_type = 'physical'),
+    a.archived_count, a.failed_count,
+    coalesce(a.last_failed_time > coalesce(a.last_archived_time, '-infinity'), FALSE),
+    extract(EPOCH FROM pg_catalog.now() - a.last_archived_time)
+FROM pg_catalog.pg_stat_archiver AS a
+"""
 
 
 def multiprocess_dir() -> str | None:
@@ -64,6 +82,7 @@ class _ScrapeTime(Collector):
         self.use_schema_v2 = use_schema_v2
         self.database_up = 0.0
         self.schema_version = ""
+        self.wal_archive: tuple[Any, ...] | None = None  # WAL_ARCHIVE_SQL's row, None when it could not be read
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         up = GaugeMetricFamily("novara_database_up", "1 when the database answered the scrape's query, else 0")
@@ -76,6 +95,44 @@ class _ScrapeTime(Collector):
         )
         info.add_metric([__version__, self.schema_version, str(self.use_schema_v2).lower()], 1.0)
         yield info
+        if self.wal_archive is not None:
+            yield from _wal_archive_families(self.wal_archive)
+
+
+def _wal_archive_families(row: tuple[Any, ...]) -> Iterator[GaugeMetricFamily]:
+    slots, archived, failed, failing, age = row
+    active = GaugeMetricFamily(
+        "novara_replication_slot_active",
+        "1 while the slot's consumer (Barman's WAL stream, a standby) is connected; 0: WAL piles up for it",
+        labels=["slot"],
+    )
+    retained = GaugeMetricFamily(
+        "novara_replication_slot_retained_bytes",
+        "WAL the server keeps for the slot's consumer: how far the backup stream or a standby is behind",
+        labels=["slot"],
+    )
+    for name, is_active, behind in slots:
+        active.add_metric([name], 1.0 if is_active else 0.0)
+        retained.add_metric([name], float(behind or 0))
+    yield active
+    yield retained
+    yield GaugeMetricFamily(
+        "novara_wal_archiver_archived",
+        "WAL segments archive_command has archived since the statistics reset",
+        value=float(archived),
+    )
+    yield GaugeMetricFamily(
+        "novara_wal_archiver_failed", "archive_command's failures since the statistics reset", value=float(failed)
+    )
+    yield GaugeMetricFamily(
+        "novara_wal_archiver_failing", "1 when archive_command's last attempt failed", value=1.0 if failing else 0.0
+    )
+    if age is not None:
+        yield GaugeMetricFamily(
+            "novara_wal_archiver_last_archived_age_seconds",
+            "Seconds since archive_command last archived a segment (absent when it never has)",
+            value=float(age),
+        )
 
 
 class Metrics:
@@ -228,5 +285,9 @@ async def endpoint(request: Request) -> Response:
         metrics.scrape_time.schema_version = str(row[0]) if row and row[0] else ""
     except Unavailable:
         metrics.scrape_time.database_up = 0.0
+    metrics.scrape_time.wal_archive = None  # the gauges are left out rather than the scrape failing or waiting
+    if metrics.scrape_time.database_up:
+        with contextlib.suppress(Unavailable, psycopg.Error):
+            metrics.scrape_time.wal_archive = await state.db.fetch_one(WAL_ARCHIVE_SQL)
     metrics.refresh(state.db, state.verifier)
     return Response(metrics.exposition(), media_type=CONTENT_TYPE_LATEST)

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from html.parser import HTMLParser
 from typing import Any
 
+import psycopg
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from starlette.testclient import TestClient
@@ -88,6 +89,30 @@ def test_metrics_say_when_the_database_is_down() -> None:
     assert value(families, "novara_database_up") == 0
     (info,) = families["novara_build_info"]
     assert info[1]["schema_version"] == ""
+
+
+def test_metrics_report_the_wal_slots_and_the_archiver(client: TestClient, postgresql: psycopg.Connection) -> None:
+    """What alerts when backups fall behind: a physical slot with no consumer shows inactive, holding WAL back; the
+    archiver's counters come from pg_stat_archiver. The slot name is the only label (no user data)."""
+    slot = f"novara_test_{uuid.uuid4().hex[:8]}"
+    postgresql.execute("SELECT pg_create_physical_replication_slot(%s, true)", (slot,))
+    postgresql.commit()
+    try:
+        postgresql.execute("SELECT pg_switch_wal()")  # the slot now holds back at least the segment it started in
+        postgresql.commit()
+        families = scrape(client)
+        (failed,) = postgresql.execute("SELECT failed_count FROM pg_stat_archiver").fetchone() or (None,)
+    finally:
+        postgresql.execute("SELECT pg_drop_replication_slot(%s)", (slot,))
+        postgresql.commit()
+    assert value(families, "novara_replication_slot_active", slot=slot) == 0
+    assert ("novara_replication_slot_active", {"slot": slot}, 0.0) in families["novara_replication_slot_active"]
+    assert value(families, "novara_replication_slot_retained_bytes", slot=slot) > 0
+    assert value(families, "novara_wal_archiver_failed") == failed
+    assert value(families, "novara_wal_archiver_failing") in (0.0, 1.0)
+    assert "novara_wal_archiver_archived" in families
+    # gone with the slot
+    assert slot not in client.get("/metrics").text
 
 
 @pytest.fixture
