@@ -99,15 +99,17 @@ def test_serve_with_database_url(db_url: str, gateway_url: str) -> None:
     assert "secret-value" not in out
 
 
-def test_serve_with_workers(db_url: str, gateway_url: str) -> None:
-    """--workers 2: uvicorn's supervisor and two worker processes, each serving; Ctrl-C stops them all."""
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_serve_with_workers(db_url: str, gateway_url: str, stop: signal.Signals) -> None:
+    """--workers 2: uvicorn's supervisor and two worker processes, each serving; Ctrl-C (or a service manager's
+    SIGTERM) stops them all."""
     proc, base = start(gateway_env(db_url, gateway_url), "--workers", "2")
     try:
         assert [get_json(base + "/api/health")[0] for _ in range(20)] == [200] * 20
         children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()
         assert len(children) >= 2, children  # the workers (and uvicorn's resource tracker, if any)
     finally:
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(stop)
         assert proc.wait(15) == 0
     # the supervisor returned only after every process it started (workers, multiprocessing's resource tracker)
     # had exited and been reaped: none is left running, none left a zombie
@@ -184,18 +186,20 @@ def test_serve_refuses_a_powerful_login(db_url: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("grants", "why"),
+    ("attributes", "grants", "why"),
     [
-        ("novara_api, novara_definer", "can become the owner of the schema's objects (novara_definer)"),
-        ("novara_analyst", "cannot SET ROLE novara_api"),
+        ("", "novara_api, novara_definer", "can become the owner of the schema's objects (novara_definer)"),
+        ("BYPASSRLS", "novara_api", "it bypasses row-level security (BYPASSRLS)"),
+        ("", "novara_analyst", "cannot SET ROLE novara_api"),
     ],
+    ids=["owner", "bypassrls", "not-the-api-role"],
 )
 def test_serve_refuses_a_login_that_can_become_an_owner_or_not_the_api_role(
-    db_url: str, gateway_url: str, grants: str, why: str
+    db_url: str, gateway_url: str, attributes: str, grants: str, why: str
 ) -> None:
     role = f"novara_test_login_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(db_url, autocommit=True) as conn:
-        conn.execute(f"CREATE ROLE {role} LOGIN NOINHERIT; GRANT {grants} TO {role}")  # type: ignore[arg-type]
+        conn.execute(f"CREATE ROLE {role} LOGIN NOINHERIT {attributes}; GRANT {grants} TO {role}")  # type: ignore[arg-type]
     try:
         env = novara_env(
             DATABASE_URL=embedded.with_login(db_url, role), MIGRATION_DATABASE_URL=db_url, JWT_SECRET=SECRET
