@@ -10,7 +10,6 @@ AS $$
     SELECT CASE p_cycle_stage
         WHEN 'considering' THEN 'not_taking'
         WHEN 'ivf_prep' THEN 'starting_soon'
-        WHEN 'ivf_active' THEN 'taking'
         WHEN 'stimulation' THEN 'taking'
         WHEN 'retrieval' THEN 'taking'
         WHEN 'transfer' THEN 'taking'
@@ -22,6 +21,5 @@ $$;
 
 COMMENT ON FUNCTION core.derived_medication_status(text) IS
 'Medication status implied by a cycle stage: considering -> not_taking, ivf_prep -> starting_soon, '
-'ivf_active/stimulation/retrieval/transfer/tww -> taking, pregnant -> pregnancy_support, between_cycles -> '
-'between_cycles; NULL (the status is left as it is) for post_ivf, which may mean luteal support or treatment '
-'finished, and for anything else.';
+'stimulation/retrieval/transfer/tww -> taking, pregnant -> pregnancy_support, between_cycles -> between_cycles; '
+'NULL for anything else.';

@@ -163,8 +163,8 @@ BEGIN
         'timezone must be an IANA time zone name such as America/Los_Angeles (got ''Mars/Olympus_Mons'')', 'timezone'
     );
     PERFORM tests.acc_assert_400($q$SELECT api.signup('{"email": "dee@example.com", "cycle_stage": "done"}')$q$,
-        'cycle_stage must be one of: considering, ivf_prep, ivf_active, stimulation, retrieval, transfer, tww, '
-        'post_ivf, pregnant, between_cycles', 'cycle_stage');
+        'cycle_stage must be one of: considering, ivf_prep, stimulation, retrieval, transfer, tww, pregnant, '
+        'between_cycles', 'cycle_stage');
     PERFORM tests.as_superuser();
     PERFORM tests.assert_eq((SELECT count(*) FROM public.users), 0::bigint, 'no account');
     PERFORM tests.assert_eq((SELECT count(*) FROM public.user_profiles), 0::bigint, 'no profile');
@@ -213,8 +213,8 @@ BEGIN
     PERFORM tests.acc_assert_400($q$SELECT api.update_me('{"baseline_completed": "true"}')$q$,
         'baseline_completed must be true or false', 'baseline_completed');
     PERFORM tests.acc_assert_400($q$SELECT api.update_me('{"cycle_stage": "Stimulation"}')$q$,
-        'cycle_stage must be one of: considering, ivf_prep, ivf_active, stimulation, retrieval, transfer, tww, '
-        'post_ivf, pregnant, between_cycles', 'cycle_stage');
+        'cycle_stage must be one of: considering, ivf_prep, stimulation, retrieval, transfer, tww, pregnant, '
+        'between_cycles', 'cycle_stage');
     PERFORM tests.acc_assert_400($q$SELECT api.update_me('{"medication_status": "sometimes"}')$q$,
         'medication_status must be one of: taking, starting_soon, not_taking, between_cycles, finished_treatment, '
         'pregnancy_support', 'medication_status');
@@ -353,9 +353,9 @@ LANGUAGE plpgsql
 AS $$
 DECLARE
     uid uuid := tests.acc_signup('{"email": "max@example.com"}');
-    expected jsonb := '{"considering": "not_taking", "ivf_prep": "starting_soon", "ivf_active": "taking",
-        "stimulation": "taking", "retrieval": "taking", "transfer": "taking", "tww": "taking",
-        "pregnant": "pregnancy_support", "between_cycles": "between_cycles"}';
+    expected jsonb := '{"considering": "not_taking", "ivf_prep": "starting_soon", "stimulation": "taking",
+        "retrieval": "taking", "transfer": "taking", "tww": "taking", "pregnant": "pregnancy_support",
+        "between_cycles": "between_cycles"}';
     stage text;
     r jsonb;
 BEGIN
@@ -381,26 +381,15 @@ BEGIN
     PERFORM tests.acc_assert_400($q$SELECT api.update_cycle_stage('{"cycle_stage": " "}')$q$,
         'cycle_stage is required', 'cycle_stage');
     PERFORM tests.acc_assert_400($q$SELECT api.update_cycle_stage('{"cycle_stage": "finished"}')$q$,
-        'cycle_stage must be one of: considering, ivf_prep, ivf_active, stimulation, retrieval, transfer, tww, '
-        'post_ivf, pregnant, between_cycles', 'cycle_stage');
+        'cycle_stage must be one of: considering, ivf_prep, stimulation, retrieval, transfer, tww, pregnant, '
+        'between_cycles', 'cycle_stage');
     PERFORM tests.acc_assert_400($q$SELECT api.update_cycle_stage('{"cycle_stage": 3}')$q$,
-        'cycle_stage must be one of: considering, ivf_prep, ivf_active, stimulation, retrieval, transfer, tww, '
-        'post_ivf, pregnant, between_cycles', 'cycle_stage');
+        'cycle_stage must be one of: considering, ivf_prep, stimulation, retrieval, transfer, tww, pregnant, '
+        'between_cycles', 'cycle_stage');
     PERFORM tests.as_superuser();
     PERFORM tests.assert_eq(
         (SELECT p.cycle_stage FROM public.user_profiles AS p WHERE p.user_id = uid), 'between_cycles',
         'refused updates wrote nothing'
-    );
-    -- post_ivf implies no medication status (luteal support, or treatment finished): the stored one stays
-    PERFORM tests.as_gateway('{"email": "max@example.com"}');
-    r := api.update_cycle_stage('{"cycle_stage": "post_ivf"}');
-    PERFORM tests.as_superuser();
-    PERFORM tests.assert_eq(r ->> 'cycle_stage', 'post_ivf');
-    PERFORM tests.assert_true(r ? 'derived_medication_status' AND r -> 'derived_medication_status' = 'null'::jsonb,
-        'post_ivf derives nothing');
-    PERFORM tests.assert_eq(
-        (SELECT p.cycle_stage || '/' || p.medication_status FROM public.user_profiles AS p WHERE p.user_id = uid),
-        'post_ivf/between_cycles', 'post_ivf keeps the medication status'
     );
 END
 $$;

@@ -55,7 +55,6 @@ MISSING_FIELDS = "Missing required fields: mood_today and confidence_today are r
 DERIVED = {
     "considering": "not_taking",
     "ivf_prep": "starting_soon",
-    "ivf_active": "taking",
     "stimulation": "taking",
     "retrieval": "taking",
     "transfer": "taking",
@@ -342,13 +341,6 @@ def test_cycle_stage_derives_medication_status(client: TestClient) -> None:
         )
         user = assert_success(client.get("/api/users/me", headers=bearer(token)))["user"]
         assert (user["cycle_stage"], user["medication_status"]) == (stage, derived)
-    # post_ivf (luteal support, or treatment finished) implies no status: the stored one stays
-    body = assert_success(
-        client.patch("/api/users/cycle-stage", headers=bearer(token), json={"cycle_stage": "post_ivf"})
-    )
-    assert body["cycle_stage"] == "post_ivf" and body["derived_medication_status"] is None
-    user = assert_success(client.get("/api/users/me", headers=bearer(token)))["user"]
-    assert (user["cycle_stage"], user["medication_status"]) == ("post_ivf", derived)
 
 
 @covers("PATCH /api/users/medication-status")
