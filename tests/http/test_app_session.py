@@ -80,6 +80,47 @@ class App:
         return self.ok("POST", "/api/insights/feedback", body)["feedback"]
 
 
+def fast_onboarding_form(email: str, cycle_stage: str, primary_need: str) -> dict[str, Any]:
+    """NovaraLanding.handleFastOnboardingComplete: OnboardingFast's answers over the full form's state."""
+    return {
+        "email": email,
+        "nickname": "",
+        "confidence_meds": 5,
+        "confidence_costs": 5,
+        "confidence_overall": 5,
+        "primary_need": primary_need,
+        "cycle_stage": cycle_stage,
+        "top_concern": "",
+        "email_opt_in": True,
+        "baseline_completed": False,
+        "onboarding_path": "test",
+    }
+
+
+# OnboardingFast's choices (the fast path's form), as its select lists offer them
+FAST_CYCLE_STAGES = [
+    "considering",
+    "ivf_prep",
+    "stimulation",
+    "retrieval",
+    "transfer",
+    "tww",
+    "pregnant",
+    "between_cycles",
+]
+FAST_NEEDS = ["emotional_support", "medication_guidance", "financial_planning", "procedure_info", "community"]
+
+
+def test_every_fast_onboarding_choice_signs_up(client: TestClient) -> None:
+    """Each cycle stage and each need the fast path offers creates the account, stored as chosen."""
+    app = App(client)
+    for i, stage in enumerate(FAST_CYCLE_STAGES):
+        need = FAST_NEEDS[i % len(FAST_NEEDS)]
+        email = f"fast-{stage}-{uuid.uuid4().hex[:8]}@example.com"
+        user = app.ok("POST", "/api/users", fast_onboarding_form(email, stage, need), status=201)["user"]
+        assert (user["cycle_stage"], user["primary_need"], user["baseline_completed"]) == (stage, need, False)
+
+
 def sign_up(app: App, path: str, email: str) -> dict[str, Any]:
     """NovaraLanding: the full form (handleSignup) or the fast path (handleFastOnboardingComplete + baseline)."""
     form = {
@@ -94,21 +135,8 @@ def sign_up(app: App, path: str, email: str) -> dict[str, Any]:
         "email_opt_in": True,
     }
     if path == "fast":
-        # FastOnboarding's answers over the form's initial state (its cycle stages ivf_active and post_ivf are
-        # not accepted values: the sign-up refuses them with 400 and the accepted values)
-        form = {
-            "email": email,
-            "nickname": "",
-            "confidence_meds": 5,
-            "confidence_costs": 5,
-            "confidence_overall": 5,
-            "primary_need": "medical_clarity",
-            "cycle_stage": "ivf_prep",
-            "top_concern": "",
-            "email_opt_in": True,
-            "baseline_completed": False,
-            "onboarding_path": "test",
-        }
+        # OnboardingFast's three answers over the form's initial state
+        form = fast_onboarding_form(email, "ivf_prep", "medication_guidance")
     body = app.ok("POST", "/api/users", form, status=201)
     app.token = body["token"]
     user = body["user"]
