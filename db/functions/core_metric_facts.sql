@@ -129,7 +129,14 @@ BEGIN
     FROM public.daily_checkins AS d
     WHERE d.user_id = p_user_id;
 
-    SELECT core.local_date(p_user_id, u.created_at) INTO v_signup FROM public.users AS u WHERE u.id = p_user_id;
+    -- The sign-up day in the calendar p_today is in. A today later than the profile's own local date is a device's
+    -- east of the profile's zone (core.user_today), so many days ahead of the profile's calendar: the sign-up
+    -- day is moved by as many, and whole days since sign-up stay the days that have passed, wherever the device is
+    -- (else such a user would count one day more than has passed: one check-in on the sign-up day would be 50 %).
+    SELECT core.local_date(p_user_id, u.created_at) + greatest(0, p_today - core.local_date(p_user_id))
+    INTO v_signup
+    FROM public.users AS u
+    WHERE u.id = p_user_id;
     v_tracking := greatest(1, least(30, p_today - coalesce(v_signup, p_today) + 1));
     v_streak := core.checkin_streak(p_user_id, p_today);
 

@@ -65,6 +65,11 @@ BEGIN
     r := api.user_metrics() -> 'metrics';
     PERFORM tests.assert_eq(array[r ->> 'checkInStreak', r ->> 'anxietyAverage', r ->> 'averageMoodScore',
         r ->> 'medicationAdherenceRate', r ->> 'totalCheckIns'], array['1', '9.0', '3.0', '100.0', '1'], 'metrics');
+    -- signed up a moment ago: the sign-up day is the device's today too (no day has passed, one check-in of one)
+    r := core.metric_facts(uid, core.user_today(uid));
+    PERFORM tests.assert_eq(array[r ->> 'days_since_signup', r ->> 'tracking_days', r ->> 'checkin_rate_30',
+        r ->> 'daily_checkin_rate'], array['0', '1', '100', '100'], 'days since sign-up in the device''s calendar');
+    PERFORM tests.assert_eq(api.user_metrics() #>> '{metrics,insightEngagementRate}', '100');
     r := api.daily_insight();
     PERFORM tests.assert_eq(array[r #>> '{insight,type}', r #>> '{analysis_data,checkins_analyzed}',
         r #>> '{analysis_data,date_range}'], array['support_needed', '1', (device - 6) || ' to ' || device],
