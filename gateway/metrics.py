@@ -55,20 +55,8 @@ UNMATCHED = "(unmatched)"
 BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 # What the scrape asks the database: that it answers, and the schema version it is at.
 SCHEMA_VERSION_SQL = "SELECT max(name) FROM public.schema_migrations WHERE kind = 'versioned'"
-# And what tells that backups fall behind (docs/operations.md, "What alerts"): each physical replication slot (the
-# backup stream's, a standby's) and the WAL it holds back, and the archiver's state when archive_command is used.
-# All are readable by any role; on a standby the WAL position is the replayed one.
-WAL_ARCHIVE_SQL = """
-SELECT
-    (SELECT coalesce(json_agg(json_build_array(s.slot_name, s.active,
-        pg_catalog.pg_wal_lsn_diff(CASE WHEN pg_catalog.pg_is_in_recovery() THEN pg_catalog.pg_last_wal_replay_lsn()
-            ELSE pg_catalog.pg_current_wal_lsn() END, s.restart_lsn)) ORDER BY s.slot_name), '[]')
-     FROM pg_catalog.pg_replication_slots AS s WHERE s.slot_type = 'physical'),
-    a.archived_count, a.failed_count,
-    coalesce(a.last_failed_time > coalesce(a.last_archived_time, '-infinity'), FALSE),
-    extract(EPOCH FROM pg_catalog.now() - a.last_archived_time)
-FROM pg_catalog.pg_stat_archiver AS a
-"""
+# And what tells that backups fall behind: the WAL archive's state as core.wal_archive() reads it.
+WAL_ARCHIVE_SQL = "SELECT core.wal_archive()"
 
 
 def multiprocess_dir() -> str | None:
@@ -82,7 +70,7 @@ class _ScrapeTime(Collector):
         self.use_schema_v2 = use_schema_v2
         self.database_up = 0.0
         self.schema_version = ""
-        self.wal_archive: tuple[Any, ...] | None = None  # WAL_ARCHIVE_SQL's row, None when it could not be read
+        self.wal_archive: dict[str, Any] | None = None  # core.wal_archive()'s document, None when not read
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         up = GaugeMetricFamily("novara_database_up", "1 when the database answered the scrape's query, else 0")
@@ -99,8 +87,7 @@ class _ScrapeTime(Collector):
             yield from _wal_archive_families(self.wal_archive)
 
 
-def _wal_archive_families(row: tuple[Any, ...]) -> Iterator[GaugeMetricFamily]:
-    slots, archived, failed, failing, age = row
+def _wal_archive_families(doc: dict[str, Any]) -> Iterator[GaugeMetricFamily]:
     active = GaugeMetricFamily(
         "novara_replication_slot_active",
         "1 while the slot's consumer (Barman's WAL stream, a standby) is connected; 0: WAL piles up for it",
@@ -111,27 +98,32 @@ def _wal_archive_families(row: tuple[Any, ...]) -> Iterator[GaugeMetricFamily]:
         "WAL the server keeps for the slot's consumer: how far the backup stream or a standby is behind",
         labels=["slot"],
     )
-    for name, is_active, behind in slots:
-        active.add_metric([name], 1.0 if is_active else 0.0)
-        retained.add_metric([name], float(behind or 0))
+    for slot in doc["slots"]:
+        active.add_metric([slot["slot"]], 1.0 if slot["active"] else 0.0)
+        retained.add_metric([slot["slot"]], float(slot["retained_bytes"] or 0))
     yield active
     yield retained
+    archiver = doc["archiver"]
     yield GaugeMetricFamily(
         "novara_wal_archiver_archived",
         "WAL segments archive_command has archived since the statistics reset",
-        value=float(archived),
+        value=float(archiver["archived"]),
     )
     yield GaugeMetricFamily(
-        "novara_wal_archiver_failed", "archive_command's failures since the statistics reset", value=float(failed)
+        "novara_wal_archiver_failed",
+        "archive_command's failures since the statistics reset",
+        value=float(archiver["failed"]),
     )
     yield GaugeMetricFamily(
-        "novara_wal_archiver_failing", "1 when archive_command's last attempt failed", value=1.0 if failing else 0.0
+        "novara_wal_archiver_failing",
+        "1 when archive_command's last attempt failed",
+        value=1.0 if archiver["failing"] else 0.0,
     )
-    if age is not None:
+    if archiver["last_archived_age_seconds"] is not None:
         yield GaugeMetricFamily(
             "novara_wal_archiver_last_archived_age_seconds",
             "Seconds since archive_command last archived a segment (absent when it never has)",
-            value=float(age),
+            value=float(archiver["last_archived_age_seconds"]),
         )
 
 
@@ -288,6 +280,7 @@ async def endpoint(request: Request) -> Response:
     metrics.scrape_time.wal_archive = None  # the gauges are left out rather than the scrape failing or waiting
     if metrics.scrape_time.database_up:
         with contextlib.suppress(Unavailable, psycopg.Error):
-            metrics.scrape_time.wal_archive = await state.db.fetch_one(WAL_ARCHIVE_SQL)
+            row = await state.db.fetch_one(WAL_ARCHIVE_SQL)
+            metrics.scrape_time.wal_archive = row[0] if row else None
     metrics.refresh(state.db, state.verifier)
     return Response(metrics.exposition(), media_type=CONTENT_TYPE_LATEST)

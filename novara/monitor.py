@@ -1,8 +1,9 @@
 """`novara monitor`: the deployment guide's monitoring in one place, from SQL (core.monitoring, as the owner).
 
 Prints the event log's pace, the metrics views' freshness, the api functions that cost the database most
-(pg_stat_statements, where loaded), the gateway's connections and the audit's reads of the last day; `--json`
-prints the function's document as it is. Exit 1 when the database cannot be read.
+(pg_stat_statements, where loaded), the gateway's connections, the WAL archive (replication slots, archiver) and
+the audit's reads of the last day; `--json` prints the function's document as it is. Exit 1 when the database
+cannot be read.
 """
 
 from __future__ import annotations
@@ -53,6 +54,17 @@ def render(doc: dict[str, Any], out: TextIO) -> None:
     print(
         f"gateway connections: {gw['total']} ({gw['active']} active, {gw['idle']} idle, "
         f"{gw['waiting_on_locks']} waiting on locks)",
+        file=out,
+    )
+    wal = doc["wal_archive"]
+    slots = ", ".join(
+        f"{s['slot']} {'active' if s['active'] else 'INACTIVE'} ({s['retained_bytes']} bytes held)"
+        for s in wal["slots"]
+    )
+    archiver = wal["archiver"]
+    print(
+        f"WAL archive: slots: {slots or 'none'}; archive_command: {archiver['archived']} archived, "
+        f"{archiver['failed']} failed{', FAILING' if archiver['failing'] else ''}",
         file=out,
     )
     audit = doc["audited_reads_last_day"]

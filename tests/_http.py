@@ -16,6 +16,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+from prometheus_client.parser import text_string_to_metric_families
 from starlette.testclient import TestClient
 
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
@@ -198,3 +199,12 @@ def assert_error(r: Any, status: int, message: str | None = None, code: str | No
     if code is not None:
         assert body["code"] == code, body
     return body
+
+
+def metric_sample(text: str, name: str, **labels: str) -> float | None:
+    """The value of sample `name` with these labels in a /metrics answer (prometheus-client's own parser), or None."""
+    for family in text_string_to_metric_families(text):
+        for s in family.samples:
+            if s.name == name and all(s.labels.get(k) == v for k, v in labels.items()):
+                return s.value
+    return None

@@ -1,6 +1,7 @@
 -- The deployment guide's monitoring in one call (`novara monitor`): the event log's pace, the metrics views'
 -- freshness, the api functions that cost the database most (pg_stat_statements, where loaded), the gateway's
--- connections and the audit's recent reads. Read-only; each part is cheap on a large log (no full scan).
+-- connections, the WAL archive (core.wal_archive) and the audit's recent reads. Read-only; each part is cheap on a
+-- large log (no full scan).
 
 CREATE OR REPLACE FUNCTION core.monitoring(p_window_rows integer DEFAULT 200000)
 RETURNS jsonb
@@ -97,6 +98,7 @@ BEGIN
             FROM pg_catalog.pg_stat_activity AS a
             WHERE a.application_name = 'novara-gateway' AND a.datname = current_database()
         ),
+        'wal_archive', core.wal_archive(),
         'audited_reads_last_day', (
             SELECT jsonb_build_object(
                 'records', count(*), 'readers', count(DISTINCT l.reader), 'people', count(DISTINCT l.subject_id)
@@ -114,4 +116,5 @@ COMMENT ON FUNCTION core.monitoring(integer) IS
 'The guide''s monitoring in one call (DBAs; `novara monitor`): events (recorded in the last minute, 5 minutes, '
 'hour, counted over the newest p_window_rows by position; the table''s row estimate), each metrics view''s last '
 'refresh and age, the ten api.* functions with the most total time in pg_stat_statements (or why not), the '
-'gateway''s connections and the audit''s reads of the last day.';
+'gateway''s connections, the WAL archive (core.wal_archive(): replication slots, archiver) and the audit''s reads '
+'of the last day.';

@@ -169,7 +169,7 @@ AS $$
         -- the gateway role: every api function, the identity functions its policies call, reads under RLS -----
         ('novara_api', 'EXECUTE', ARRAY[
             'api.%', 'core.claims()', 'core.claim_id()', 'core.claim_email()', 'core.current_user_id()',
-            'core.mood_score(text)', 'core.jsonb_concat_agg(jsonb)'
+            'core.mood_score(text)', 'core.jsonb_concat_agg(jsonb)', 'core.wal_archive()'
         ], NULL),
         ('novara_api', 'SELECT', ARRAY[
             'public.users', 'public.user_profiles', 'public.health_events', 'public.insights',

@@ -8,8 +8,7 @@ import signal
 import time
 import urllib.request
 
-from prometheus_client.parser import text_string_to_metric_families
-
+from tests._http import metric_sample
 from tests._serve import gateway_env, start_serve
 
 
@@ -19,21 +18,13 @@ def _get(url: str, **headers: str) -> tuple[int, str, dict[str, str]]:
         return resp.status, resp.read().decode(), dict(resp.headers)
 
 
-def _sample(text: str, name: str, **labels: str) -> float | None:
-    for family in text_string_to_metric_families(text):
-        for s in family.samples:
-            if s.name == name and all(s.labels.get(k) == v for k, v in labels.items()):
-                return s.value
-    return None
-
-
 def test_two_workers_share_metrics_and_log_json(db_url: str, gateway_url: str) -> None:
     env = gateway_env(db_url, gateway_url, LOG_FORMAT="json")
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
     proc, base, log = start_serve(env, "--workers", "2")
     try:
         deadline = time.monotonic() + 30
-        while _sample(_get(base + "/metrics")[1], "novara_gateway_workers") != 2:  # both workers up
+        while metric_sample(_get(base + "/metrics")[1], "novara_gateway_workers") != 2:  # both workers up
             assert time.monotonic() < deadline, "the second worker never reported"
             time.sleep(0.2)
         for i in range(30):  # a new connection each: the kernel hands them to either worker
@@ -41,11 +32,11 @@ def test_two_workers_share_metrics_and_log_json(db_url: str, gateway_url: str) -
         # Whichever worker answers the scrape, it reports the requests both served.
         for _ in range(6):
             text = _get(base + "/metrics")[1]
-            assert _sample(text, "novara_http_requests_total", route="/api/health", status="200") == 30, text
-            assert _sample(text, "novara_http_request_duration_seconds_count", route="/api/health") == 30
-            assert _sample(text, "novara_gateway_workers") == 2
-            assert _sample(text, "novara_database_up") == 1
-            assert _sample(text, "novara_db_pool_max_connections") == 20  # DB_POOL_MAX, shared by the 2 workers
+            assert metric_sample(text, "novara_http_requests_total", route="/api/health", status="200") == 30, text
+            assert metric_sample(text, "novara_http_request_duration_seconds_count", route="/api/health") == 30
+            assert metric_sample(text, "novara_gateway_workers") == 2
+            assert metric_sample(text, "novara_database_up") == 1
+            assert metric_sample(text, "novara_db_pool_max_connections") == 20  # DB_POOL_MAX, shared by the 2 workers
     finally:
         proc.send_signal(signal.SIGINT)
         assert proc.wait(20) == 0

@@ -219,9 +219,12 @@ def test_monitor_reports_events_freshness_and_top_functions(db_url: str, gateway
     calls = {f["function"]: f["calls"] for f in top["by_total_time"]}
     assert calls.get("create_checkin") == 3 and calls.get("list_checkins") == 3, calls
     assert doc["audited_reads_last_day"] == {"records": 0, "readers": 0, "people": 0}
+    assert isinstance(doc["wal_archive"]["slots"], list), doc["wal_archive"]
+    assert set(doc["wal_archive"]["archiver"]) == {"archived", "failed", "failing", "last_archived_age_seconds"}
     text = novara("monitor", env=env)
     assert text.returncode == 0, text.stderr
     assert "events:" in text.stdout and "user_daily_metrics: refreshed" in text.stdout
+    assert "WAL archive: slots:" in text.stdout, text.stdout
     assert re.search(r"^\s+create_checkin\s+3\s", text.stdout, re.MULTILINE), text.stdout
 
 

@@ -35,12 +35,12 @@ from typing import Any
 import httpx
 import psycopg
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
 
 from novara import DB_DIR, backup, embedded
 from novara import seed as seeding
 from novara.background import start_serve
 from novara.migrate import migrate
+from tests._http import metric_sample
 from tests.conftest import novara, novara_env
 from tests.reliability._stack import CHECKIN_ROUTES, EVENT_ROUTE, Outcome, checkin_body, event_body, send, signup
 
@@ -364,14 +364,8 @@ def test_point_in_time_recovery_undoes_operator_mistakes(drill: Drill) -> None:
         r = novara("backup", "list", env=drill.env(drill.source_dir))
         assert r.returncode == 0 and "recoverable from" in r.stdout, r.stdout + r.stderr
         # What alerts when the archive falls behind: the gateway's /metrics shows the stream's slot in use.
-        scraped = httpx.get(base_url + "/metrics", timeout=10)
-        slots = {
-            s.labels["slot"]: s.value
-            for family in text_string_to_metric_families(scraped.text)
-            if family.name == "novara_replication_slot_active"
-            for s in family.samples
-        }
-        assert slots.get("barman") == 1.0, scraped.text
+        scraped = httpx.get(base_url + "/metrics", timeout=10).text
+        assert metric_sample(scraped, "novara_replication_slot_active", slot="barman") == 1.0, scraped
         # The backups are verified, not assumed: a test restore, the selftest on it, row counts against the source.
         r, seconds = _timed(["backup", "check"], drill.env(drill.source_dir), timeout=900)
         assert r.returncode == 0, r.stdout + r.stderr
